@@ -1,0 +1,97 @@
+"""The ``aural`` command line: a thin click layer over the package.
+
+Each command lives in its own module under :mod:`aural.commands` and is imported only
+when it runs, so ``aural --help`` answers without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from aural import __version__
+
+#: command name -> module that defines a click command called ``command``.
+COMMANDS = {
+    "preprocess": "aural.commands.preprocess",
+    "simulate": "aural.commands.simulate",
+    "train": "aural.commands.train",
+    "evaluate": "aural.commands.evaluate",
+    "apply": "aural.commands.apply",
+    "models": "aural.commands.models",
+    "fetch-data": "aural.commands.fetch_data",
+}
+
+SHORT_HELP = {
+    "preprocess": "Decode, normalise and resample raw recordings; save features and a manifest.",
+    "simulate": "Degrade clean recordings like a phone would, making training pairs.",
+    "train": "Train one stage's model (resumable).",
+    "evaluate": "Measure a stage against the input and classical baselines on held-out audio.",
+    "apply": "Run one stage on a file.",
+    "models": "List the shipped models and their measured metrics.",
+    "fetch-data": "Bring in extra real recordings from Debian packages (for training).",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        return importlib.import_module(COMMANDS[name]).command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SHORT_HELP[name]) for name in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="aural")
+def cli() -> None:
+    """AURAL turns phone and cheap-device recordings into studio-sounding audio.
+
+    Typical use: `aural apply noise_reduction memo.wav clean.wav`.
+    Run `aural COMMAND --help` for each command's options.
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console entry point: user errors become one line on stderr and exit status 1."""
+    from aural.errors import AuralError
+
+    try:
+        status = cli.main(args=argv, prog_name="aural", standalone_mode=False)
+        if isinstance(status, int) and status:
+            sys.exit(status)
+        return status
+    except click.exceptions.Abort:
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except AuralError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback for users
+        if os.environ.get("AURAL_DEBUG"):
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        click.echo(f"error: internal error: {message} (set AURAL_DEBUG=1 for details)", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

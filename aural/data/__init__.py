@@ -1,0 +1,1 @@
+"""Data: the catalogue of real recordings, preprocessing, alignment and the phone simulator."""

@@ -1,0 +1,1 @@
+"""Signal processing shared by every stage: one module per concept (STFT, bands, filters, loudness)."""
