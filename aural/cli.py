@@ -24,6 +24,7 @@ COMMANDS = {
     "apply": "aural.commands.apply",
     "models": "aural.commands.models",
     "fetch-data": "aural.commands.fetch_data",
+    "convert": "aural.commands.convert",
 }
 
 SHORT_HELP = {
@@ -34,6 +35,7 @@ SHORT_HELP = {
     "apply": "Run one stage on a file.",
     "models": "List the shipped models and their measured metrics.",
     "fetch-data": "Bring in extra real recordings from Debian packages (for training).",
+    "convert": "Convert an audio file's format, rate, channels or bit depth.",
 }
 
 
