@@ -6,13 +6,13 @@ Audio inside AURAL is always ``float32`` with shape ``(channels, samples)``.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from aural.atomic import atomic_file
 from aural.errors import AuralError
 
 #: Extensions we read. libsndfile 1.2 decodes all four (MP3 through mpg123).
@@ -153,16 +153,9 @@ def same_file(a: str | Path, b: str | Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def save_audio(path: str | Path, audio: np.ndarray, sample_rate: int, *, bit_depth: str = "24",
-               protect: tuple[str | Path, ...] = ()) -> Path:
-    """Write ``audio`` to ``path`` (WAV or FLAC) atomically.
-
-    The samples go to a temporary file in the target folder, which is renamed over
-    ``path`` only once it is complete, so an interrupted run never leaves a
-    half-written file. ``bit_depth`` is ``"16"`` (with TPDF dither), ``"24"`` or
-    ``"float"`` (WAV only). ``protect`` lists input files that must never be
-    overwritten.
-    """
+def check_output_path(path: str | Path, *, bit_depth: str = "24",
+                      protect: tuple[str | Path, ...] = ()) -> Path:
+    """Refuse, with a clear error, an output we cannot or must not write."""
     path = Path(path)
     for keep in protect:
         if same_file(path, keep):
@@ -181,27 +174,39 @@ def save_audio(path: str | Path, audio: np.ndarray, sample_rate: int, *, bit_dep
         raise AuralError("output folder does not exist", path=folder)
     if not os.access(folder, os.W_OK | os.X_OK):
         raise AuralError("output folder is not writable", path=folder)
+    return path
+
+
+def save_audio(path: str | Path, audio: np.ndarray, sample_rate: int, *, bit_depth: str = "24",
+               protect: tuple[str | Path, ...] = ()) -> Path:
+    """Write ``audio`` to ``path`` (WAV or FLAC) atomically.
+
+    The samples go to a temporary file in the target folder, which is renamed over
+    ``path`` only once it is complete, so an interrupted run never leaves a
+    half-written file. ``bit_depth`` is ``"16"`` (with TPDF dither), ``"24"`` or
+    ``"float"`` (WAV only). ``protect`` lists input files that must never be
+    overwritten.
+    """
+    path = check_output_path(path, bit_depth=bit_depth, protect=protect)
+    suffix = path.suffix.lower()
 
     audio = as_channels_first(audio)
     if not np.all(np.isfinite(audio)):
         raise AuralError("refusing to write NaN or infinite samples", path=path)
     if bit_depth == "16":
-        audio = _tpdf_dither_16bit(audio)
-    if bit_depth != "float":
-        audio = np.clip(audio, -1.0, 1.0 - 2.0 ** -23)
+        # Quantise here rather than in libsndfile: it scales floats by 32767 on write but
+        # by 1/32768 on read, a gain error of up to half an LSB on every round trip.
+        data = np.clip(np.round(_tpdf_dither_16bit(audio) * 32768.0), -32768, 32767)
+        data = data.astype(np.int16).T
+    elif bit_depth == "24":
+        data = np.clip(audio, -1.0, 1.0 - 2.0 ** -23).T
+    else:
+        data = audio.T
 
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    os.close(handle)
     try:
-        sf.write(temp_name, audio.T, int(sample_rate), subtype=SUBTYPES[bit_depth],
-                 format=WRITABLE_FORMATS[suffix])
-        os.replace(temp_name, path)
-    except BaseException as exc:
-        try:
-            os.unlink(temp_name)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, (OSError, sf.LibsndfileError, RuntimeError)):
-            raise AuralError(f"could not write audio ({_short(exc)})", path=path) from None
-        raise
+        with atomic_file(path) as temp:
+            sf.write(str(temp), data, int(sample_rate), subtype=SUBTYPES[bit_depth],
+                     format=WRITABLE_FORMATS[suffix])
+    except (OSError, sf.LibsndfileError, RuntimeError) as exc:
+        raise AuralError(f"could not write audio ({_short(exc)})", path=path) from None
     return path

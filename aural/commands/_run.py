@@ -1,0 +1,40 @@
+"""Running a click command as a stand-alone script, with the CLI's error promise.
+
+The thin scripts under ``scripts/`` call :func:`run_script` so that a user error is one
+line (``error: ...``) and a non-zero exit status, exactly as with ``aural``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+
+def run_script(command: click.Command, argv: list[str] | None = None) -> None:
+    """Run ``command`` on ``argv`` (default ``sys.argv[1:]``) and exit with its status."""
+    from aural.errors import AuralError
+
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else command.name
+    try:
+        status = command.main(args=argv, prog_name=name, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except AuralError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback for users
+        if os.environ.get("AURAL_DEBUG"):
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        click.echo(f"error: internal error: {message} (set AURAL_DEBUG=1 for details)", err=True)
+        sys.exit(2)
+    sys.exit(status if isinstance(status, int) else 0)

@@ -1,0 +1,44 @@
+"""Keras losses of the stages, registered so that checkpoints reload without custom code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="aural")
+class BandGainSpectralLoss(keras.losses.Loss):
+    """Compressed spectral loss for band gains applied to an STFT.
+
+    ``y_pred`` holds per-band gains ``(batch, frames, bands)``; ``y_true`` holds per bin
+    the noisy magnitude, the clean magnitude and the cosine of their phase difference
+    ``(batch, frames, bins, 3)``. The gains are spread over the bins with ``expand``
+    (bins x bands) and the enhanced magnitude is compared with the clean one after
+    compression ``|X| ** exponent`` (so quiet parts count), plus a complex term that also
+    penalises keeping bins whose noisy phase is wrong (as in DeepFilterNet's loss).
+    """
+
+    def __init__(self, expand: Any, exponent: float = 0.3, complex_weight: float = 0.3,
+                 name: str = "band_gain_spectral_loss", **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self.expand = np.asarray(expand, dtype=np.float32)
+        self.exponent = float(exponent)
+        self.complex_weight = float(complex_weight)
+        self._expand_t = ops.convert_to_tensor(self.expand.T)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        noisy, clean, cos_delta = y_true[..., 0], y_true[..., 1], y_true[..., 2]
+        gains = ops.matmul(ops.cast(y_pred, "float32"), self._expand_t)
+        estimate = ops.power(gains * noisy + 1e-8, self.exponent)
+        reference = ops.power(clean + 1e-8, self.exponent)
+        magnitude = ops.mean(ops.square(estimate - reference), axis=(-2, -1))
+        complex_error = ops.mean(ops.square(estimate) + ops.square(reference)
+                                 - 2.0 * estimate * reference * cos_delta, axis=(-2, -1))
+        return (1.0 - self.complex_weight) * magnitude + self.complex_weight * complex_error
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "expand": self.expand.tolist(), "exponent": self.exponent,
+                "complex_weight": self.complex_weight}

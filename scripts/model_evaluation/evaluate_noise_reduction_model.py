@@ -1,0 +1,8 @@
+"""Evaluate the noise_reduction stage (thin entry point: same as `aural evaluate noise_reduction`)."""
+
+import sys
+
+from aural.cli import main
+
+if __name__ == "__main__":
+    main(["evaluate", "noise_reduction", *sys.argv[1:]])
