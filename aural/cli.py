@@ -7,9 +7,6 @@ when it runs, so ``aural --help`` answers without importing TensorFlow.
 from __future__ import annotations
 
 import importlib
-import os
-import sys
-from typing import Any
 
 import click
 
@@ -66,33 +63,11 @@ def cli() -> None:
     """
 
 
-def main(argv: list[str] | None = None) -> Any:
-    """Console entry point: user errors become one line on stderr and exit status 1."""
-    from aural.errors import AuralError
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors become one line on stderr and a non-zero exit."""
+    from aural.commands._run import run_script
 
-    try:
-        status = cli.main(args=argv, prog_name="aural", standalone_mode=False)
-        if isinstance(status, int) and status:
-            sys.exit(status)
-        return status
-    except click.exceptions.Abort:
-        click.echo("error: interrupted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except AuralError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo("error: interrupted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback for users
-        if os.environ.get("AURAL_DEBUG"):
-            raise
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        click.echo(f"error: internal error: {message} (set AURAL_DEBUG=1 for details)", err=True)
-        sys.exit(2)
+    run_script(cli, argv, prog_name="aural")
 
 
 if __name__ == "__main__":

@@ -7,24 +7,15 @@ before the weights are loaded. Loading uses Keras safe mode: no code runs from t
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from aural.atomic import atomic_file
 from aural.errors import AuralError
+from aural.hashing import sha256_file
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-
-
-def sha256_of(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def sidecar_path(model_path: str | Path) -> Path:
@@ -58,7 +49,7 @@ def save_model(model: Any, path: str | Path, sidecar: dict[str, Any]) -> Path:
     with atomic_file(path, suffix=".h5") as temp:  # Keras picks the format by extension
         model.save(str(temp))
     write_json_atomic(sidecar_path(path), {**sidecar, "model_file": path.name,
-                                           "sha256": sha256_of(path)})
+                                           "sha256": sha256_file(path)})
     return path
 
 
@@ -79,7 +70,7 @@ def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
     if not path.exists():
         raise AuralError("model file not found", path=path)
     sidecar = read_sidecar(path)
-    actual = sha256_of(path)
+    actual = sha256_file(path)
     if sidecar.get("sha256") != actual:
         raise AuralError("model file does not match the sha256 in its sidecar "
                          "(corrupted or replaced)", path=path)

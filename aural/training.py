@@ -8,7 +8,6 @@ crash at any moment leaves the previous consistent checkpoint in place.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -57,11 +56,6 @@ def _validation_set(stage: Stage, pool: Any) -> tuple[np.ndarray, np.ndarray, li
         xs.append(stage.features(degraded))
         ys.append(stage.training_target(degraded, target))
     return np.stack(xs), np.stack(ys), pairs[:8]
-
-
-def data_fingerprint(paths: list[str]) -> str:
-    """sha256 of the sorted list of training files (recorded in the sidecar)."""
-    return hashlib.sha256("\n".join(sorted(paths)).encode()).hexdigest()
 
 
 class _Checkpointer:
@@ -175,6 +169,13 @@ class _Monitor(keras.callbacks.Callback):
             self.bar = tqdm(total=self.config.steps_per_epoch, desc=f"epoch {epoch + 1}",
                             unit="step", leave=False, dynamic_ncols=True)
 
+    def on_train_batch_begin(self, batch, logs=None):
+        # Cosine decay over the time budget: the budget, not an epoch count, ends training.
+        progress = min(self._elapsed() / (self.config.max_minutes * 60), 1.0)
+        floor = self.config.final_learning_rate_fraction
+        scale = floor + (1.0 - floor) * 0.5 * (1.0 + np.cos(np.pi * progress))
+        self.model.optimizer.learning_rate.assign(self.config.learning_rate * scale)
+
     def on_train_batch_end(self, batch, logs=None):
         self.state["step"] += 1
         if self.bar is not None:
@@ -216,11 +217,6 @@ class _Monitor(keras.callbacks.Callback):
                 self.model.save_weights(str(temp))
         else:
             self.state["epochs_since_best"] += 1
-            if self.state["epochs_since_best"] % self.config.lr_patience == 0:
-                learning_rate = self.model.optimizer.learning_rate
-                learning_rate.assign(learning_rate * 0.5)
-                self.log(f"validation loss has not improved for {self.config.lr_patience} "
-                         f"epochs: learning rate halved to {float(learning_rate):.2e}")
         self.state["epoch"] = epoch + 1
         entry = {"epoch": epoch + 1, "step": self.state["step"],
                  "loss": round(float(logs.get("loss", float("nan"))), 5),

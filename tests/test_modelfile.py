@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from aural.errors import AuralError
-from aural.modelfile import load_model, save_model, sha256_of, sidecar_path
+from aural.hashing import sha256_file
+from aural.modelfile import load_model, save_model, sidecar_path
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def tiny_model():
 def test_round_trip_checks_sha(tmp_path, tiny_model):
     path = save_model(tiny_model, tmp_path / "m.h5", {"stage": "x", "config": {"a": 1}})
     sidecar = json.loads(sidecar_path(path).read_text())
-    assert sidecar["sha256"] == sha256_of(path) and sidecar["config"] == {"a": 1}
+    assert sidecar["sha256"] == sha256_file(path) and sidecar["config"] == {"a": 1}
     model, loaded = load_model(path)
     x = np.random.default_rng(0).standard_normal((1, 3, 4)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(model(x)), np.asarray(tiny_model(x)), atol=1e-6)

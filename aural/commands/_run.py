@@ -12,11 +12,13 @@ import sys
 import click
 
 
-def run_script(command: click.Command, argv: list[str] | None = None) -> None:
+def run_script(command: click.Command, argv: list[str] | None = None, *,
+               prog_name: str | None = None) -> None:
     """Run ``command`` on ``argv`` (default ``sys.argv[1:]``) and exit with its status."""
     from aural.errors import AuralError
 
-    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else command.name
+    name = prog_name or (os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0]
+                         else command.name)
     try:
         status = command.main(args=argv, prog_name=name, standalone_mode=False)
     except click.exceptions.Abort:
@@ -37,4 +39,5 @@ def run_script(command: click.Command, argv: list[str] | None = None) -> None:
         message = " ".join(str(exc).split()) or type(exc).__name__
         click.echo(f"error: internal error: {message} (set AURAL_DEBUG=1 for details)", err=True)
         sys.exit(2)
-    sys.exit(status if isinstance(status, int) else 0)
+    if isinstance(status, int) and status:
+        sys.exit(status)

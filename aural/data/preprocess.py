@@ -37,6 +37,7 @@ from aural.atomic import atomic_file
 from aural.audio_io import (MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, READABLE_EXTENSIONS, load_audio,
                             resample, save_audio)
 from aural.errors import AuralError
+from aural.hashing import sha256_file
 
 MANIFEST_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -132,15 +133,6 @@ def find_audio_files(folder: str | Path, *,
             path = root_path / name
             (audio if path.suffix.lower() in READABLE_EXTENSIONS else other).append(path)
     return sorted(audio), sorted(other)
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _save_features(path: Path, features: np.ndarray) -> None:
@@ -435,7 +427,7 @@ def _run_files(input_dir: Path, out_root: Path, settings: PreprocessSettings,
         name = rel.as_posix()
         old = entries.get(name)
         try:
-            sha = file_sha256(path)
+            sha = sha256_file(path)
             if _unchanged(old, sha, key, out_root):
                 report.skipped.append(name)
                 continue
@@ -513,7 +505,7 @@ def _run_paired(input_dir: Path, out_root: Path, settings: PreprocessSettings,
         shas: dict[str, str] = {}
         for role in (STUDIO, PHONE):
             try:
-                shas[role] = file_sha256(paths[role])
+                shas[role] = sha256_file(paths[role])
             except OSError as exc:
                 report.failed.append(Problem(names[role], _describe(exc)))
         if len(shas) < 2:

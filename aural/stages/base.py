@@ -41,7 +41,7 @@ class StageConfig:
     steps_per_epoch: int = 150
     max_epochs: int = 10_000
     patience: int = 8                  # epochs without validation improvement before stopping
-    lr_patience: int = 3               # ... before halving the learning rate
+    final_learning_rate_fraction: float = 0.05  # cosine decay over the time budget ends here
     validation_examples: int = 48
     checkpoint_minutes: float = 2.0
     seed: int = 0
@@ -154,10 +154,17 @@ class Stage(ABC):
         return self.model
 
     def predict(self, features: np.ndarray) -> np.ndarray:
-        """Run the network on one signal's features ``(frames, features, 1)``."""
+        """Run the network on one signal's features ``(frames, features, channels)``."""
         model = self.require_model()
-        out = model(features[np.newaxis], training=False)
-        return np.asarray(out)[0]
+        if getattr(self, "_compiled_for", None) is not model:
+            import tensorflow as tf
+
+            # One traced graph for every length: eager calls cost more than the convolutions.
+            spec = tf.TensorSpec((1, None, *model.input_shape[2:]), tf.float32)
+            self._compiled = tf.function(lambda x: model(x, training=False),
+                                         input_signature=[spec])
+            self._compiled_for = model
+        return np.asarray(self._compiled(features[np.newaxis]))[0]
 
     def enhance(self, signal: np.ndarray, strength: float = 1.0) -> np.ndarray:
         """Process a 1-D signal at the stage's rate in one piece."""

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from aural.data.mixing import power, random_excerpt, scale_to_snr
+from aural.dsp.filters import apply_sos, butter_lowpass, fft_highpass
 from aural.stages.base import Stage, StageConfig, TrainingPair
 
 #: Test mixtures: every held-out clean file with every held-out noise, at these SNRs.
@@ -31,6 +32,8 @@ class NoiseReductionConfig(StageConfig):
     music_noise_probability: float = 0.12
     second_noise_probability: float = 0.3
     speed_perturbation: float = 0.08       # +-8 % joint pitch/tempo change
+    target_highpass_hz: float = 50.0       # rumble below this is removed from the target
+    noise_eq_db: float = 9.0               # random EQ on the noise: more noise colours from few files
     level_range_dbfs: tuple[float, float] = (-42.0, -16.0)
     loss_exponent: float = 0.3             # magnitude compression in the loss
     complex_loss_weight: float = 0.3
@@ -44,7 +47,9 @@ class SpeechNoisePool:
     """Recordings one split offers, decoded at the stage's rate."""
 
     sentences: list[np.ndarray]
+    sentence_bandwidths: list[float]       # each recording's own Nyquist frequency (Hz)
     clips: dict[str, list[np.ndarray]]
+    clip_bandwidths: dict[str, float]
     noises: list[np.ndarray]
     music: list[np.ndarray]
     sources: list[str]
@@ -99,12 +104,13 @@ class NoiseReduction(Stage):
 
     # ---- data ---------------------------------------------------------------------------
     def load_training_pool(self, split: str) -> SpeechNoisePool:
-        from aural.audio_io import load_audio
+        from aural.audio_io import audio_info, load_audio
         from aural.data.sources import catalogue
-        from aural.training import data_fingerprint
+        from aural.hashing import data_fingerprint
 
         rate = self.config.sample_rate
         sentences, clips, noises, music, sources, paths = [], {}, [], [], set(), []
+        sentence_bandwidths, clip_bandwidths = [], {}
         if split == "test":
             raise ValueError("the test split is for evaluation only; see test_items()")
         taken: dict[str, int] = {}
@@ -116,12 +122,15 @@ class NoiseReduction(Stage):
             if limit is not None and taken[recording.kind] > limit:
                 continue
             audio = load_audio(recording.path, sample_rate=rate, mono=True)[0][0]
+            bandwidth = audio_info(recording.path).sample_rate / 2.0
             paths.append(str(recording.path))
             sources.add(recording.origin)
             if recording.kind == "speech" and recording.source.startswith("klettres_"):
                 clips.setdefault(recording.source, []).append(_trim_silence(audio))
+                clip_bandwidths[recording.source] = bandwidth
             elif recording.kind == "speech":
                 sentences.append(audio)
+                sentence_bandwidths.append(bandwidth)
             elif recording.kind == "noise":
                 noises.append(audio)
             else:
@@ -132,10 +141,13 @@ class NoiseReduction(Stage):
             raise AuralError(f"no {split} speech found for {self.name}")
         if not noises:
             noises = [_synthetic_noise(np.random.default_rng(0), rate * 10, rate)]
-        return SpeechNoisePool(sentences, clips, noises, music, sorted(sources), len(paths),
+        return SpeechNoisePool(sentences, sentence_bandwidths, clips, clip_bandwidths, noises,
+                               music, sorted(sources), len(paths),
                                data_fingerprint(paths))
 
-    def _speech_segment(self, rng: np.random.Generator, pool: SpeechNoisePool, length: int) -> np.ndarray:
+    def _speech_segment(self, rng: np.random.Generator, pool: SpeechNoisePool,
+                        length: int) -> tuple[np.ndarray, float]:
+        """Real speech of one speaker and the bandwidth it was recorded with."""
         if pool.clips and (not pool.sentences or rng.random() < 0.5):
             # Real syllables and words of one speaker, joined with short pauses.
             speaker = list(pool.clips)[int(rng.integers(len(pool.clips)))]
@@ -147,20 +159,22 @@ class NoiseReduction(Stage):
                 total += len(clip) + len(gap)
             joined = np.concatenate(pieces)
             start = int(rng.integers(0, max(len(joined) - length, 0) + 1))
-            return joined[start:start + length]
-        return random_excerpt(pool.sentences[int(rng.integers(len(pool.sentences)))], length, rng)
+            return joined[start:start + length], pool.clip_bandwidths[speaker]
+        index = int(rng.integers(len(pool.sentences)))
+        return random_excerpt(pool.sentences[index], length, rng), pool.sentence_bandwidths[index]
 
-    def _speed_perturb(self, rng: np.random.Generator, segment_of: Any, length: int) -> np.ndarray:
+    def _speed_perturb(self, rng: np.random.Generator, pool: SpeechNoisePool,
+                       length: int) -> tuple[np.ndarray, float]:
         from aural.audio_io import resample
 
         factor = 1.0 + rng.uniform(-1, 1) * self.config.speed_perturbation
         if abs(factor - 1.0) < 0.01:
-            return segment_of(length)
+            return self._speech_segment(rng, pool, length)
         rate = self.config.sample_rate
-        source = segment_of(int(length * factor) + 64)
+        source, bandwidth = self._speech_segment(rng, pool, int(length * factor) + 64)
         # Playing `rate` samples in rate/factor time: pitch and tempo both scale by factor.
         out = resample(source, int(round(rate * factor)), rate)
-        return np.pad(out, (0, max(length - len(out), 0)))[:length]
+        return np.pad(out, (0, max(length - len(out), 0)))[:length], bandwidth * factor
 
     def _noise_segment(self, rng: np.random.Generator, pool: SpeechNoisePool, length: int) -> np.ndarray:
         choice = rng.random()
@@ -170,26 +184,47 @@ class NoiseReduction(Stage):
         if pool.music and choice < c.synthetic_noise_probability + c.music_noise_probability:
             return random_excerpt(pool.music[int(rng.integers(len(pool.music)))], length, rng)
         noise = random_excerpt(pool.noises[int(rng.integers(len(pool.noises)))], length, rng)
-        return noise * rng.choice([-1.0, 1.0])
+        return self._random_eq(rng, noise * rng.choice([-1.0, 1.0]))
+
+    def _random_eq(self, rng: np.random.Generator, noise: np.ndarray) -> np.ndarray:
+        """Two random bell filters and a tilt: the same noise heard through other rooms and mics."""
+        from aural.dsp.filters import high_shelf, peaking
+
+        span, rate = self.config.noise_eq_db, self.config.sample_rate
+        if span <= 0:
+            return noise
+        sections = [peaking(float(np.exp(rng.uniform(np.log(80), np.log(12_000)))), rate,
+                            gain_db=rng.uniform(-span, span), q=rng.uniform(0.5, 2.0))
+                    for _ in range(2)]
+        sections.append(high_shelf(2000.0, rate, gain_db=rng.uniform(-span, span)))
+        return apply_sos(noise, np.concatenate(sections), zero_phase=False)
 
     def make_pair(self, rng: np.random.Generator, pool: SpeechNoisePool) -> TrainingPair:
         c = self.config
         length = int(c.segment_seconds * c.sample_rate)
-        speech = self._speed_perturb(rng, lambda n: self._speech_segment(rng, pool, n), length)
+        speech, bandwidth = self._speed_perturb(rng, pool, length)
         level = rng.uniform(*c.level_range_dbfs)
         speech = (speech * 10 ** ((level - _active_rms_db(speech, c.sample_rate)) / 20)).astype(np.float32)
+        # The target loses what lies below the lowest speech: room rumble in the "clean"
+        # recordings is noise too, and the model should learn to remove it.
+        target = fft_highpass(speech, c.target_highpass_hz, c.sample_rate)
         if rng.random() < c.clean_probability or power(speech) == 0.0:
-            return TrainingPair(speech.copy(), speech)
+            return TrainingPair(speech.copy(), target)
         noise = self._noise_segment(rng, pool, length)
         if rng.random() < c.second_noise_probability:
             extra = self._noise_segment(rng, pool, length)
             noise = noise + scale_to_snr(noise, extra, rng.uniform(0.0, 10.0))
+        if bandwidth < 0.95 * c.sample_rate / 2:
+            # Noise only where the speech was recorded: otherwise "energy above 8 kHz" would
+            # teach the model that high frequencies are noise, and it would dull full-band voices.
+            noise = apply_sos(noise, butter_lowpass(0.95 * bandwidth, c.sample_rate, order=8),
+                              zero_phase=False)
         snr = rng.uniform(*c.snr_range_db)
         degraded = speech + scale_to_snr(speech, noise, snr)
         peak = np.max(np.abs(degraded))
         if peak > 0.99:  # keep the pair unclipped; clipping is another stage's damage
-            speech, degraded = speech * 0.99 / peak, degraded * 0.99 / peak
-        return TrainingPair(degraded.astype(np.float32), speech.astype(np.float32))
+            target, degraded = target * 0.99 / peak, degraded * 0.99 / peak
+        return TrainingPair(degraded.astype(np.float32), target.astype(np.float32))
 
     # ---- network and loss ------------------------------------------------------------------
     def build_model(self) -> Any:
