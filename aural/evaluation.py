@@ -205,3 +205,27 @@ def plot_distributions(path: Path, rows: list[dict[str, Any]], systems: list[str
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def sweep_inference_setting(stage: Stage, field: str, values: list[Any], *,
+                            split: str = "validation",
+                            metrics: tuple[str, ...] = ("pesq_wb", "si_sdr", "stoi")
+                            ) -> dict[Any, dict[str, float]]:
+    """Mean metrics of ``stage`` on ``split`` items for each value of an inference-time config
+    field (e.g. the gain floor). Tuning happens on validation items, never on the test set."""
+    from aural.metrics import evaluate_pair
+
+    rate = stage.config.sample_rate
+    items = stage.test_items(split)
+    original = getattr(stage.config, field)
+    results: dict[Any, dict[str, float]] = {}
+    try:
+        for value in values:
+            setattr(stage.config, field, value)
+            scores = [evaluate_pair(item["reference"], stage.process(item["degraded"][np.newaxis],
+                                                                      rate)[0], rate, metrics=metrics)
+                      for item in items]
+            results[value] = {m: _mean([s[m] for s in scores]) for m in metrics}
+    finally:
+        setattr(stage.config, field, original)
+    return results

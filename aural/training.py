@@ -55,7 +55,7 @@ def _validation_set(stage: Stage, pool: Any) -> tuple[np.ndarray, np.ndarray, li
         degraded, target = stage.spectrum(pair.degraded), stage.spectrum(pair.target)
         xs.append(stage.features(degraded))
         ys.append(stage.training_target(degraded, target))
-    return np.stack(xs), np.stack(ys), pairs[:8]
+    return np.stack(xs), np.stack(ys), pairs
 
 
 class _Checkpointer:
@@ -135,6 +135,8 @@ def train_stage(stage: Stage, run_dir: str | Path, *, resume: bool = False, prog
         "epochs": state["epoch"],
         "wall_minutes": round(state["elapsed_seconds"] / 60.0, 2),
         "best_val_loss": state["best_val_loss"],
+        "selected_by": stage.selection_metric,
+        "best_validation_score": state.get("best_score"),
         "history": state["history"],
         "batch_size": config.batch_size,
         "examples_seen": state["step"] * config.batch_size,
@@ -207,9 +209,13 @@ class _Monitor(keras.callbacks.Callback):
             enhanced = self.stage.enhance(pair.degraded)
             gains.append(self.si_sdr(pair.target, enhanced) - self.si_sdr(pair.target, pair.degraded))
         improvement = float(np.mean(gains)) if gains else float("nan")
-        best = self.state["best_val_loss"]
-        improved = best is None or val_loss < best
+        # The kept model is the one with the best validation score: the stage's choice of
+        # SI-SDR improvement (what the waveform gains) or the validation loss.
+        score = improvement if self.stage.selection_metric == "si_sdr_improvement" else -val_loss
+        best = self.state.get("best_score")
+        improved = best is None or (np.isfinite(score) and score > best)
         if improved:
+            self.state["best_score"] = float(score)
             self.state["best_val_loss"] = val_loss
             self.state["epochs_since_best"] = 0
             with atomic_file(self.checkpoints.run_dir / "best.weights.h5",

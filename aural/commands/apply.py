@@ -29,12 +29,13 @@ def command(stage: str, input_path: Path, output_path: Path, strength: float,
     stays flat; OUTPUT appears only when complete, and INPUT is never modified.
     """
     quiet_tensorflow()
-    from aural.audio_io import audio_info, load_audio
+    from aural.audio_io import audio_info, check_output_path, load_audio
     from aural.stages import stage_class
 
-    # Check the input before the model loads: bad input fails fast, in one line.
+    # Check input and output before the model loads: bad paths fail fast, in one line.
     info = audio_info(input_path)
     load_audio(input_path, duration=min(1.0, info.duration))
+    check_output_path(output_path, bit_depth=bit_depth, protect=(input_path,))
     instance = stage_class(stage).load(model_path)
     instance.apply_file(input_path, output_path, strength=strength, output_rate=sample_rate,
                         bit_depth=bit_depth, progress=progress)

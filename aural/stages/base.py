@@ -84,6 +84,8 @@ class Stage(ABC):
     description: ClassVar[str] = ""
     #: Which metric ``aural evaluate`` ranks by, and the report's metric list.
     report_metrics: ClassVar[tuple[str, ...]] = ("si_sdr", "pesq_wb")
+    #: How training picks the model it keeps: "val_loss" or "si_sdr_improvement" (validation).
+    selection_metric: ClassVar[str] = "val_loss"
 
     def __init__(self, config: StageConfig | None = None, *, model: Any = None,
                  sidecar: dict[str, Any] | None = None) -> None:
