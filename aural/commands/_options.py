@@ -23,7 +23,23 @@ def parse_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 def quiet_tensorflow() -> None:
-    """Silence TensorFlow's start-up chatter before it is imported."""
+    """Import TensorFlow without its start-up chatter on the user's terminal.
+
+    TF_CPP_MIN_LOG_LEVEL hides most of it, but the oneDNN notice is written by native
+    code before logging is set up, so stderr's file descriptor is muted for the import.
+    """
     import os
+    import sys
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules or os.environ.get("AURAL_DEBUG"):
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401  (imports tensorflow)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

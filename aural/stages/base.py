@@ -183,9 +183,16 @@ class Stage(ABC):
         return run
 
     def streaming_sizes(self) -> dict[str, int]:
-        """Block, context and cross-fade lengths in samples at the stage's rate."""
-        rate = self.config.sample_rate
-        return {"block": 8 * rate, "context": rate // 2, "crossfade": rate // 20}
+        """Block, context and cross-fade lengths in samples at the stage's rate.
+
+        All are whole numbers of STFT hops, so every block sees the same frame grid as the
+        whole file would, and the context (over half a second) exceeds the network's reach.
+        """
+        hop = self.stft_config.hop
+        hops_per_second = self.config.sample_rate / hop
+        return {"block": hop * int(round(8 * hops_per_second)),
+                "context": hop * int(np.ceil(0.5 * hops_per_second)),
+                "crossfade": hop * 4}
 
     def process(self, audio: np.ndarray, sample_rate: int, *, strength: float = 1.0) -> np.ndarray:
         """Enhance in-memory ``(channels, samples)`` audio at any rate; returns the same rate."""
