@@ -1,5 +1,6 @@
-"""Speed and memory benchmark: AURAL's noise_reduction beside the unprocessed input and the
-classical baselines, in one run, on this machine. Writes reports/benchmark.json and .md.
+"""Speed and memory benchmark, in one run on this machine: AURAL's noise_reduction beside the
+unprocessed input and the classical baselines, a one-hour file streamed through
+`aural apply`, and the data tools (preprocess, simulate). Writes reports/benchmark.json and .md.
 
     python scripts/benchmark.py                 # 60 s speed test + a one-hour streaming run
     python scripts/benchmark.py --hours 0.1     # shorter memory run
@@ -86,6 +87,27 @@ def streaming_memory(hours: float) -> dict[str, float]:
             "peak_memory_mb": peak_kb / 1024}
 
 
+def data_tools() -> dict[str, dict[str, float]]:
+    """Times real time of `aural preprocess` (all shared speech) and `aural simulate`
+    (the train split of ../shared/data, every damage on)."""
+    from aural.data.preprocess import preprocess
+    from aural.data.simulator import simulate_dataset
+    from aural.data.sources import shared_data_dir
+
+    with tempfile.TemporaryDirectory(dir=REPO) as folder:
+        raw = Path(folder) / "raw"
+        raw.mkdir()
+        (raw / "speech").symlink_to(shared_data_dir() / "speech")
+        report = preprocess(raw, Path(folder) / "data", progress=False)
+        summary = simulate_dataset(Path(folder) / "simulated", split="train", include_external=False,
+                                   progress=False)
+    return {"preprocess": {"files": len(report.processed), "audio_seconds": report.audio_seconds,
+                           "wall_seconds": report.wall_seconds,
+                           "times_real_time": report.audio_seconds / report.wall_seconds},
+            "simulate": {"pairs": summary.pairs, "audio_seconds": summary.seconds,
+                         "wall_seconds": summary.wall_seconds, "times_real_time": summary.speed}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the speed test")
@@ -96,6 +118,8 @@ def main() -> None:
     report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "python": platform.python_version()},
               "speed_rtf": speed(args.seconds), "speed_audio_seconds": args.seconds}
+    report["data_tools"] = data_tools()
+    print(json.dumps(report["data_tools"]), flush=True)
     report["streaming"] = streaming_memory(args.hours)
     print(json.dumps(report["streaming"]), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -110,6 +134,11 @@ def main() -> None:
     lines += ["", f"`aural apply noise_reduction` on a {s['audio_hours']:.2f} h file, end to end "
               f"(decode, process, encode): {s['wall_seconds']:.0f} s wall, RTF "
               f"{s['rtf_end_to_end']:.4f}, peak memory {s['peak_memory_mb']:.0f} MB.", ""]
+    tools = report["data_tools"]
+    lines += ["| data tool | audio | wall | times real time |", "|---|---|---|---|"]
+    lines += [f"| aural {name} | {v['audio_seconds']:.0f} s | {v['wall_seconds']:.1f} s | "
+              f"{v['times_real_time']:.0f}x |" for name, v in tools.items()]
+    lines += [""]
     args.out.with_suffix(".md").write_text("\n".join(lines))
     print("\n".join(lines))
 

@@ -38,7 +38,7 @@ class NoiseReductionConfig(StageConfig):
     music_noise_probability: float = 0.12
     second_noise_probability: float = 0.3
     speed_perturbation: float = 0.08       # +-8 % joint pitch/tempo change
-    match_noise_bandwidth: float = 0.5    # probability of band-limiting noise like the speech
+    match_noise_bandwidth: float = 1.0    # probability of band-limiting noise like the speech
     target_highpass_hz: float = 50.0       # rumble below this is removed from the target
     noise_eq_db: float = 9.0               # random EQ on the noise: more noise colours from few files
     level_range_dbfs: tuple[float, float] = (-42.0, -16.0)
