@@ -51,6 +51,7 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
     stage.process(np.zeros((1, rate), np.float32), rate)  # warm up, so RTF is not compile time
     rows: list[dict[str, Any]] = []
     outputs: dict[str, dict[str, np.ndarray]] = {}
+    pictured = _spectrogram_item(items)
     iterator = items
     bar = None
     if progress:
@@ -65,7 +66,7 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
             scores = evaluate_pair(item["reference"], estimate, rate, metrics=stage.report_metrics)
             scores["rtf"] = seconds / (len(item["degraded"]) / rate)
             rows.append({"file": item["name"], "group": item["group"], "system": system, **scores})
-            if item is items[0] or item["name"] == _spectrogram_item(items):
+            if item["name"] == pictured:
                 outputs.setdefault(item["name"], {})[system] = estimate
     if bar is not None:
         bar.close()
@@ -93,10 +94,9 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
     write_json_atomic(out_dir / "report.json", report)
     (out_dir / "report.md").write_text(markdown_report(report))
     if plots:
-        name = _spectrogram_item(items)
-        reference = next(item["reference"] for item in items if item["name"] == name)
-        plot_spectrograms(out_dir / "spectrograms.png", outputs[name], reference, rate,
-                          best_baseline(report), title=name)
+        reference = next(item["reference"] for item in items if item["name"] == pictured)
+        plot_spectrograms(out_dir / "spectrograms.png", outputs[pictured], reference, rate,
+                          best_baseline(report), title=pictured)
         plot_distributions(out_dir / "distributions.png", rows, system_names, metric_names)
     return report
 

@@ -88,3 +88,19 @@ def test_strength_out_of_range_is_refused(noise_reduction, strength):
 
     with pytest.raises(AuralError, match="strength"):
         noise_reduction.process(np.zeros((1, 100), np.float32), RATE, strength=strength)
+
+
+@pytest.mark.slow
+def test_evaluation_report_sets_stage_beside_input_and_baselines(noise_reduction, tmp_path):
+    import json
+
+    from aural.baselines import BASELINES
+    from aural.evaluation import AURAL, INPUT, evaluate_stage
+
+    report = evaluate_stage(noise_reduction, tmp_path, limit=2, progress=False)
+    assert set(report["summary"]) == {INPUT, AURAL, *BASELINES}
+    assert report["summary"][AURAL]["si_sdr"] > report["summary"][INPUT]["si_sdr"]
+    for name in ("report.json", "report.md", "spectrograms.png", "distributions.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert json.loads((tmp_path / "report.json").read_text())["items"] == 2
+    assert "| **AURAL** |" in (tmp_path / "report.md").read_text()

@@ -144,9 +144,9 @@ class Stage(ABC):
         """Turn the network's output for one signal into the enhanced spectrum."""
 
     @abstractmethod
-    def test_items(self) -> list[dict[str, Any]]:
-        """Held-out evaluation items: dicts with ``degraded``, ``reference`` (1-D at the
-        stage rate), ``name`` and ``group`` (e.g. the input-SNR range)."""
+    def test_items(self, split: str = "test") -> list[dict[str, Any]]:
+        """Held-out evaluation items of ``split`` ("test", or "validation" for tuning): dicts
+        with ``degraded``, ``reference`` (1-D at the stage rate), ``name`` and ``group``."""
 
     # ---- inference (shared) ---------------------------------------------------------------
     def require_model(self) -> Any:
