@@ -99,13 +99,11 @@ def _as_signal(noisy: np.ndarray) -> np.ndarray:
     return signal
 
 
-def spectral_subtraction(noisy: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Boll's magnitude spectral subtraction with Berouti over-subtraction and floor.
+def _apply_gain_rule(noisy: np.ndarray, sample_rate: int,
+                     rule: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """STFT, noise estimate, ``rule(power, noise) -> gains`` per bin, inverse STFT.
 
-    ``|S| = max(|Y| - a * |N|, b * |Y|)`` with the noisy phase, where ``|N|`` comes from
-    :func:`estimate_noise_psd`, the over-subtraction ``a = 2 - 0.15 * SNR_dB`` follows the
-    frame's segmental SNR (Berouti's rule, started at 2 rather than 4: 2.75 at -5 dB, 1 from
-    about 7 dB up), and ``b`` = 0.1 (-20 dB) is the spectral floor.
+    The shared frame of the classical methods: they differ only in the gain rule.
     """
     signal = _as_signal(noisy)
     if signal.size == 0:
@@ -114,6 +112,11 @@ def spectral_subtraction(noisy: np.ndarray, sample_rate: int) -> np.ndarray:
     spectrum = stft(signal, config)
     power = np.square(np.abs(spectrum)).astype(np.float32)
     noise = estimate_noise_psd(power, sample_rate, config)
+    gains = rule(power, noise)
+    return istft(spectrum * gains.astype(np.float32), len(signal), config)
+
+
+def _subtraction_gains(power: np.ndarray, noise: np.ndarray) -> np.ndarray:
     magnitude = np.sqrt(power)
     noise_magnitude = np.sqrt(noise)
     # Segmental SNR per frame sets how hard to subtract: hard in noise, gently in speech.
@@ -121,25 +124,12 @@ def spectral_subtraction(noisy: np.ndarray, sample_rate: int) -> np.ndarray:
     factor = _SUBTRACTION_FACTOR - (3.0 / 20.0) * np.clip(segment_snr_db, -5.0, 20.0)
     factor = np.maximum(factor, 1.0)[:, np.newaxis]
     gain = 1.0 - factor * noise_magnitude / (magnitude + _EPS)
-    gain = np.maximum(gain, _SUBTRACTION_FLOOR)
-    return istft(spectrum * gain.astype(np.float32), len(signal), config)
+    return np.maximum(gain, _SUBTRACTION_FLOOR)
 
 
-def wiener_decision_directed(noisy: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Wiener filtering with the Ephraim-Malah decision-directed a-priori SNR.
-
-    Per frame ``l``: ``xi = alpha * |S(l-1)|^2 / N + (1 - alpha) * max(gamma - 1, 0)``
-    with ``gamma = |Y|^2 / N`` and ``alpha`` = 0.98, then ``G = xi / (1 + xi)`` and
-    ``S = G * Y``. ``xi`` is floored at -25 dB. ``N`` comes from :func:`estimate_noise_psd`.
-    """
-    signal = _as_signal(noisy)
-    if signal.size == 0:
-        return signal.copy()
-    config = stft_config_for(sample_rate)
-    spectrum = stft(signal, config)
-    power = np.square(np.abs(spectrum)).astype(np.float64)
-    noise = estimate_noise_psd(power.astype(np.float32), sample_rate, config).astype(np.float64)
-    noise = np.maximum(noise, _EPS)
+def _decision_directed_gains(power: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    power = power.astype(np.float64)
+    noise = np.maximum(noise.astype(np.float64), _EPS)
     posterior = power / noise
     gains = np.empty_like(power)
     previous_clean = np.zeros(power.shape[1])
@@ -150,7 +140,28 @@ def wiener_decision_directed(noisy: np.ndarray, sample_rate: int) -> np.ndarray:
         gain = prior / (1.0 + prior)
         gains[index] = gain
         previous_clean = np.square(gain) * power[index]
-    return istft(spectrum * gains.astype(np.float32), len(signal), config)
+    return gains
+
+
+def spectral_subtraction(noisy: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Boll's magnitude spectral subtraction with Berouti over-subtraction and floor.
+
+    ``|S| = max(|Y| - a * |N|, b * |Y|)`` with the noisy phase, where ``|N|`` comes from
+    :func:`estimate_noise_psd`, the over-subtraction ``a = 2 - 0.15 * SNR_dB`` follows the
+    frame's segmental SNR (Berouti's rule, started at 2 rather than 4: 2.75 at -5 dB, 1 from
+    about 7 dB up), and ``b`` = 0.1 (-20 dB) is the spectral floor.
+    """
+    return _apply_gain_rule(noisy, sample_rate, _subtraction_gains)
+
+
+def wiener_decision_directed(noisy: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Wiener filtering with the Ephraim-Malah decision-directed a-priori SNR.
+
+    Per frame ``l``: ``xi = alpha * |S(l-1)|^2 / N + (1 - alpha) * max(gamma - 1, 0)``
+    with ``gamma = |Y|^2 / N`` and ``alpha`` = 0.98, then ``G = xi / (1 + xi)`` and
+    ``S = G * Y``. ``xi`` is floored at -25 dB. ``N`` comes from :func:`estimate_noise_psd`.
+    """
+    return _apply_gain_rule(noisy, sample_rate, _decision_directed_gains)
 
 
 def quietest_blocks(signal: np.ndarray, sample_rate: int, *, fraction: float = 0.1,
