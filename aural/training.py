@@ -19,22 +19,51 @@ import numpy as np
 
 from aural.atomic import atomic_file
 from aural.errors import AuralError
+from aural.hashing import data_fingerprint
 from aural.modelfile import write_json_atomic
-from aural.stages.base import Stage
+from aural.data.user_material import RealPair, load_user_material
+from aural.stages.base import Stage, TrainingPair
 
 STATE_FILE = "state.json"
 
 
-def _example(stage: Stage, rng: np.random.Generator, pool: Any) -> tuple[np.ndarray, np.ndarray]:
-    pair = stage.make_pair(rng, pool)
-    degraded, target = stage.spectrum(pair.degraded), stage.spectrum(pair.target)
-    return stage.features(degraded), stage.training_target(degraded, target)
+class Material:
+    """What examples are drawn from: the stage's pool, plus real aligned pairs (if any)."""
+
+    def __init__(self, pool: Any, real_pairs: list[RealPair] | None = None) -> None:
+        self.pool, self.real_pairs = pool, list(real_pairs or [])
+
+
+def draw_pair(stage: Stage, rng: np.random.Generator, material: Material) -> TrainingPair:
+    """A real pair's excerpt (with the config's probability, when there are any), else one
+    the stage makes from its pool."""
+    config = stage.config
+    if material.real_pairs and rng.random() < config.real_pair_probability:
+        real = material.real_pairs[int(rng.integers(len(material.real_pairs)))]
+        length = int(config.segment_seconds * config.sample_rate)
+        start = int(rng.integers(0, max(len(real.studio) - length, 0) + 1))
+        phone, studio = real.phone[start:start + length], real.studio[start:start + length]
+        pad = (0, max(length - len(studio), 0))
+        return TrainingPair(np.pad(phone, pad), np.pad(studio, pad))
+    return stage.make_pair(rng, material.pool)
+
+
+def _example(stage: Stage, rng: np.random.Generator, material: Any) -> tuple[Any, Any]:
+    if not isinstance(material, Material):
+        material = Material(material)
+    return stage.example(draw_pair(stage, rng, material))
+
+
+def _spec(value: Any):
+    import tensorflow as tf
+
+    return tf.nest.map_structure(lambda a: tf.TensorSpec(np.shape(a), tf.float32), value)
 
 
 def _dataset(stage: Stage, pool: Any, seed: int, start_step: int):
     import tensorflow as tf
 
-    probe_x, probe_y = _example(stage, np.random.default_rng(0), pool)
+    probe = _example(stage, np.random.default_rng(0), pool)
 
     def generate():
         # Seeded by the step we start at, so a resumed run draws fresh, reproducible data.
@@ -42,20 +71,26 @@ def _dataset(stage: Stage, pool: Any, seed: int, start_step: int):
         while True:
             yield _example(stage, rng, pool)
 
-    signature = (tf.TensorSpec(probe_x.shape, tf.float32), tf.TensorSpec(probe_y.shape, tf.float32))
-    dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    dataset = tf.data.Dataset.from_generator(generate, output_signature=_spec(probe))
     return dataset.batch(stage.config.batch_size, drop_remainder=True).prefetch(2)
 
 
-def _validation_set(stage: Stage, pool: Any) -> tuple[np.ndarray, np.ndarray, list]:
+def _stacked(examples: list[Any]) -> Any:
+    import tensorflow as tf
+
+    return tf.nest.map_structure(lambda *parts: np.stack(parts), *examples)
+
+
+def _validation_set(stage: Stage, material: Material) -> tuple[Any, Any, list]:
     rng = np.random.default_rng([stage.config.seed, 999])
-    pairs = [stage.make_pair(rng, pool) for _ in range(stage.config.validation_examples)]
-    xs, ys = [], []
-    for pair in pairs:
-        degraded, target = stage.spectrum(pair.degraded), stage.spectrum(pair.target)
-        xs.append(stage.features(degraded))
-        ys.append(stage.training_target(degraded, target))
-    return np.stack(xs), np.stack(ys), pairs
+    pairs = [draw_pair(stage, rng, material) for _ in range(stage.config.validation_examples)]
+    examples = [stage.example(pair) for pair in pairs]
+    return _stacked([e[0] for e in examples]), _stacked([e[1] for e in examples]), pairs
+
+
+def optimizers(model: Any) -> list[Any]:
+    """The optimizers of a training model: a trainer's own list, or the compiled one."""
+    return list(getattr(model, "optimizers", None) or [model.optimizer])
 
 
 class _Checkpointer:
@@ -79,8 +114,11 @@ class _Checkpointer:
                 old.unlink(missing_ok=True)
 
     def restore(self, model: Any, state: dict[str, Any]) -> None:
-        # Built first, the optimizer's slots are restored by load_weights too.
-        model.optimizer.build(model.trainable_variables)
+        # Built first, the optimizers' slots are restored by load_weights too.
+        if hasattr(model, "build_optimizers"):
+            model.build_optimizers()
+        else:
+            model.optimizer.build(model.trainable_variables)
         model.load_weights(str(self.run_dir / state["weights"]))
 
 
@@ -91,8 +129,6 @@ def train_stage(stage: Stage, run_dir: str | Path, *, resume: bool = False, prog
     With ``resume`` it continues from ``run_dir``'s last checkpoint, including the
     optimizer state, step count, elapsed time and best validation result.
     """
-    from aural.metrics import si_sdr_db
-
     config = stage.config
     run_dir = Path(run_dir)
     checkpoints = _Checkpointer(run_dir)
@@ -107,23 +143,24 @@ def train_stage(stage: Stage, run_dir: str | Path, *, resume: bool = False, prog
     log(f"loading {stage.name} training and validation recordings ...")
     train_pool = stage.load_training_pool("train")
     val_pool = stage.load_training_pool("validation")
-    val_x, val_y, val_pairs = _validation_set(stage, val_pool)
+    train, validation, user_files = _materials(stage, train_pool, val_pool, log)
+    val_x, val_y, val_pairs = _validation_set(stage, validation)
 
-    model = stage.build_model()
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
-                  loss=stage.loss())
-    stage.model = model
+    model = stage.training_model()
+    stage.model = stage.inference_model(model)
     if state is not None:
         checkpoints.restore(model, state)
         log(f"resumed at step {state['step']} (epoch {state['epoch']}, "
             f"{state['elapsed_seconds'] / 60:.1f} min trained)")
+    else:
+        _initial_weights(stage, log)
     state = state or {"step": 0, "epoch": 0, "elapsed_seconds": 0.0, "best_val_loss": None,
                       "epochs_since_best": 0, "history": []}
     write_json_atomic(run_dir / "config.json", {"stage": stage.name, "config": config.to_dict()})
 
-    monitor = _Monitor(stage, checkpoints, state, (val_x, val_y, val_pairs), si_sdr_db,
+    monitor = _Monitor(stage, checkpoints, state, (val_x, val_y, val_pairs),
                        progress=progress, log=log)
-    dataset = _dataset(stage, train_pool, config.seed, state["step"])
+    dataset = _dataset(stage, train, config.seed, state["step"])
     model.fit(dataset, steps_per_epoch=config.steps_per_epoch, epochs=config.max_epochs,
               initial_epoch=state["epoch"], callbacks=[monitor], shuffle=False, verbose=0)
     monitor.close()
@@ -135,7 +172,7 @@ def train_stage(stage: Stage, run_dir: str | Path, *, resume: bool = False, prog
         "epochs": state["epoch"],
         "wall_minutes": round(state["elapsed_seconds"] / 60.0, 2),
         "best_val_loss": state["best_val_loss"],
-        "selected_by": stage.selection_metric,
+        "selected_by": stage.score_name if stage.selection_metric == "score" else "val_loss",
         "best_validation_score": state.get("best_score"),
         "history": state["history"],
         "batch_size": config.batch_size,
@@ -146,15 +183,60 @@ def train_stage(stage: Stage, run_dir: str | Path, *, resume: bool = False, prog
         "train_sources": getattr(train_pool, "sources", None),
         "train_data_sha256": getattr(train_pool, "fingerprint", None),
         "validation_sources": getattr(val_pool, "sources", None),
+        "user_data": list(config.user_data),
+        "user_files": len(user_files),
+        "user_data_sha256": data_fingerprint(user_files) if user_files else None,
+        "initialised_from": config.init_from,
     }
 
 
+def _materials(stage: Stage, train_pool: Any, val_pool: Any,
+               log: Callable[[str], None]) -> tuple[Material, Material, list[str]]:
+    """The stage's pools plus the user's preprocessed recordings (``config.user_data``):
+    clean ones join the training pool; real pairs are split into training and validation."""
+    if not stage.config.user_data:
+        return Material(train_pool), Material(val_pool), []
+    user = load_user_material(stage.config.user_data, stage.config.sample_rate)
+    if user.clean:
+        stage.add_user_recordings(train_pool, user.clean)
+    train_pairs, val_pairs = user.split_pairs()
+    log(f"your material: {len(user.clean)} clean recordings, {len(train_pairs)} real pairs for "
+        f"training and {len(val_pairs)} held out for validation")
+    return Material(train_pool, train_pairs), Material(val_pool, val_pairs), user.files
+
+
+def _initial_weights(stage: Stage, log: Callable[[str], None]) -> None:
+    """Start from another model's weights (``init_from``: a model file, or "shipped"):
+    every layer whose name and weight shapes match is copied (transfer learning)."""
+    from aural.modelfile import default_model_path, load_model
+
+    source = stage.config.init_from
+    if not source:
+        return
+    path = default_model_path(stage.name) if source == "shipped" else Path(source)
+    donor, _ = load_model(path)
+    donor_layers = {layer.name: layer for layer in donor.layers}
+    copied = 0
+    for layer in stage.model.layers:
+        other = donor_layers.get(layer.name)
+        if other is None or not layer.weights:
+            continue
+        mine, theirs = layer.get_weights(), other.get_weights()
+        if len(mine) == len(theirs) and all(a.shape == b.shape for a, b in zip(mine, theirs)):
+            layer.set_weights(theirs)
+            copied += 1
+    log(f"initialised {copied} of {sum(1 for l in stage.model.layers if l.weights)} layers "
+        f"from {path}")
+    if copied == 0:
+        raise AuralError("no layer of that model fits this stage's network", path=path)
+
+
 class _Monitor(keras.callbacks.Callback):
-    def __init__(self, stage, checkpoints, state, validation, si_sdr, *, progress, log) -> None:
+    def __init__(self, stage, checkpoints, state, validation, *, progress, log) -> None:
         super().__init__()
         self.stage, self.checkpoints, self.state = stage, checkpoints, state
         self.val_x, self.val_y, self.val_pairs = validation
-        self.si_sdr, self.log, self.show = si_sdr, log, progress
+        self.log, self.show = log, progress
         self.config = stage.config
         self.started = time.monotonic()
         self.base_elapsed = state["elapsed_seconds"]
@@ -176,7 +258,8 @@ class _Monitor(keras.callbacks.Callback):
         progress = min(self._elapsed() / (self.config.max_minutes * 60), 1.0)
         floor = self.config.final_learning_rate_fraction
         scale = floor + (1.0 - floor) * 0.5 * (1.0 + np.cos(np.pi * progress))
-        self.model.optimizer.learning_rate.assign(self.config.learning_rate * scale)
+        for optimizer in optimizers(self.model):
+            optimizer.learning_rate.assign(self.config.learning_rate * scale)
 
     def on_train_batch_end(self, batch, logs=None):
         self.state["step"] += 1
@@ -202,16 +285,10 @@ class _Monitor(keras.callbacks.Callback):
             self.bar = None
         val_loss = float(self.model.evaluate(self.val_x, self.val_y, verbose=0,
                                              batch_size=self.config.batch_size))
-        gains = []
-        for pair in self.val_pairs:
-            if np.array_equal(pair.degraded, pair.target):
-                continue  # a clean example: its input SI-SDR is infinite
-            enhanced = self.stage.enhance(pair.degraded)
-            gains.append(self.si_sdr(pair.target, enhanced) - self.si_sdr(pair.target, pair.degraded))
-        improvement = float(np.mean(gains)) if gains else float("nan")
-        # The kept model is the one with the best validation score: the stage's choice of
-        # SI-SDR improvement (what the waveform gains) or the validation loss.
-        score = improvement if self.stage.selection_metric == "si_sdr_improvement" else -val_loss
+        improvement = self.stage.validation_score(self.val_pairs)
+        # The kept model is the one with the best validation score: the stage's own measure
+        # of what the waveform gains, or the validation loss.
+        score = improvement if self.stage.selection_metric == "score" else -val_loss
         best = self.state.get("best_score")
         improved = best is None or (np.isfinite(score) and score > best)
         if improved:
@@ -226,12 +303,12 @@ class _Monitor(keras.callbacks.Callback):
         self.state["epoch"] = epoch + 1
         entry = {"epoch": epoch + 1, "step": self.state["step"],
                  "loss": round(float(logs.get("loss", float("nan"))), 5),
-                 "val_loss": round(val_loss, 5), "val_si_sdr_improvement_db": round(improvement, 2),
+                 "val_loss": round(val_loss, 5), "val_score": round(improvement, 3),
                  "minutes": round(self._elapsed() / 60, 2)}
         self.state["history"].append(entry)
         rate = self.state["step"] / max(self._elapsed(), 1e-9)
         self.log(f"epoch {epoch + 1}: loss {entry['loss']:.4f}  val_loss {val_loss:.4f}  "
-                 f"val SI-SDR improvement {improvement:+.2f} dB  ({rate:.2f} steps/s, "
+                 f"{self.stage.score_name} {improvement:+.3f}  ({rate:.2f} steps/s, "
                  f"{entry['minutes']:.1f} min){'  *best*' if improved else ''}")
         if self.state["epochs_since_best"] >= self.config.patience:
             self.state["stopped_because"] = "early stopping"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from aural.baselines import BASELINES, stft_config_for
+from aural.baselines.noise import BASELINES, stft_config_for
 from aural.data.mixing import mix_at_snr
 from aural.errors import AuralError
 

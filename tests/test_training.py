@@ -50,7 +50,7 @@ def test_training_run_validates_checkpoints_and_keeps_the_best(tmp_path):
     assert all(np.isfinite(entry["val_loss"]) for entry in summary["history"])
     assert (tmp_path / "run" / "state.json").exists()
     assert (tmp_path / "run" / "best.weights.h5").exists()
-    assert summary["selected_by"] == "si_sdr_improvement"
+    assert summary["selected_by"] == NoiseReduction.score_name
 
 
 def _train_command(run_dir: Path, output: Path, *extra: str) -> list[str]:

@@ -19,15 +19,32 @@ from aural.commands._options import parse_overrides, quiet_tensorflow
               help="Override a config field, e.g. --set batch_size=8 (values are JSON).")
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Where to save the trained model [default: models/STAGE/STAGE.h5].")
+@click.option("--data", "user_data", multiple=True, type=click.Path(path_type=Path),
+              help="Also train on your own recordings: the output folder of `aural preprocess` "
+                   "(clean recordings go through the phone simulator; paired studio/phone takes "
+                   "are used as they are, and one in five pairs is held out for validation). "
+                   "Repeatable.")
+@click.option("--from-shipped", is_flag=True,
+              help="Start from the shipped weights (fine-tuning) instead of from scratch.")
+@click.option("--init-from", type=click.Path(path_type=Path), default=None,
+              help="Start from another model file's weights where layers match (transfer).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | None,
-            overrides: tuple[str, ...], output: Path | None, progress: bool) -> None:
+            overrides: tuple[str, ...], output: Path | None, user_data: tuple[Path, ...],
+            from_shipped: bool, init_from: Path | None, progress: bool) -> None:
     """Train STAGE on its training split, validating each epoch on held-out speakers.
 
     Checkpoints are written every few minutes; after an interruption (even kill -9),
-    run the same command with --resume. The best model (by validation loss) is saved
-    as .h5 with a JSON sidecar; run `aural evaluate STAGE` afterwards to measure it
-    and record the metrics in the sidecar.
+    run the same command with --resume. The kept weights (by the stage's validation
+    score) are saved as .h5 with a JSON sidecar; run `aural evaluate STAGE` afterwards
+    to measure them and record the metrics in the sidecar.
+
+    \b
+    Examples:
+      aural train noise_reduction                      # the shipped model's recipe
+      aural train noise_reduction --minutes 30 --from-shipped --data my_preprocessed \\
+            --output models/noise_reduction/my_voice.h5   # fine-tune to your recordings
+      aural train noise_reduction --resume --run-dir runs/noise_reduction
     """
     quiet_tensorflow()
     from aural.modelfile import default_model_path
@@ -39,6 +56,10 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
     values = parse_overrides(overrides)
     if minutes is not None:
         values["max_minutes"] = minutes
+    if user_data:
+        values["user_data"] = [str(p) for p in user_data]
+    if from_shipped or init_from:
+        values["init_from"] = "shipped" if from_shipped else str(init_from)
     config = cls.config_class()
     if resume and (run_dir / "config.json").exists():
         config = cls.config_class.from_dict(read_json(run_dir / "config.json")["config"])
@@ -46,7 +67,7 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
     summary = train_stage(instance, run_dir, resume=resume, progress=progress, log=click.echo)
     path = instance.save(output or default_model_path(stage), training=summary)
     click.echo(f"saved {path} ({summary['steps']} steps, {summary['wall_minutes']} min, "
-               f"best validation loss {summary['best_val_loss']:.4f}); sidecar "
+               f"best validation score {summary['best_validation_score']}); sidecar "
                f"{path.with_suffix('.json').name}")
 
 

@@ -1,10 +1,21 @@
-"""The one ``Stage`` abstraction all five stages share.
+"""The one ``Stage`` contract all AURAL stages share.
 
-A stage says only what is particular to it: the damage it repairs (how it makes a
-training pair), its network, its training target and loss, and how the network's
-output changes the spectrum. Everything else lives here: STFT and band features,
-config and sidecar, training (via :mod:`aural.training`), evaluation (via
-:mod:`aural.evaluation`) and streaming apply (via :mod:`aural.streaming`).
+A stage is one object with one interface: it knows its config, builds its Keras model,
+makes its own training pairs, trains, evaluates and applies. A subclass says only what
+is particular to it:
+
+- its damage and training pairs (:meth:`Stage.load_training_pool`, :meth:`Stage.make_pair`),
+- what the network sees and learns from a pair (:meth:`Stage.example`),
+- its network (:meth:`Stage.build_model`, the model that ships) and loss (:meth:`Stage.loss`),
+  or a whole training model of its own (:meth:`Stage.training_model`, e.g. a GAN trainer),
+- how the network turns one channel into its named outputs (:meth:`Stage.run_channel`),
+- its test set, metrics and baselines (:meth:`Stage.test_items`, ``report_metrics``).
+
+Shared here: config and sidecar, loading and saving, dry/wet strength, and the run-time
+face the runner uses, :meth:`Stage.process` (audio and rate in; audio, or named stems, out),
+which streams in overlapping blocks. Training lives in :mod:`aural.training`, evaluation in
+:mod:`aural.evaluation`. Stages that work on STFT band features build on
+:class:`aural.stages.spectral.SpectralStage`.
 """
 
 from __future__ import annotations
@@ -14,15 +25,12 @@ import json
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from aural import __version__
-from aural.dsp.bands import BandLayout
-from aural.dsp.stft import StftConfig, istft, stft
 from aural.errors import AuralError
 
 
@@ -31,9 +39,6 @@ class StageConfig:
     """Settings every stage has; a stage subclasses this to add its own."""
 
     sample_rate: int = 48_000
-    n_fft: int = 960                   # 20 ms frames, 10 ms hop at 48 kHz
-    linear_below_hz: float = 4000.0    # single STFT bins below, ERB bands above
-    n_erb_bands: int = 31
     segment_seconds: float = 2.0       # length of one training example
     batch_size: int = 16
     learning_rate: float = 1e-3
@@ -46,6 +51,9 @@ class StageConfig:
     checkpoint_minutes: float = 2.0
     seed: int = 0
     max_files_per_kind: int | None = None  # cap on recordings loaded per kind (tiny test runs)
+    init_from: str | None = None       # model file (or "shipped") whose weights start training
+    user_data: list[str] = field(default_factory=list)  # `aural preprocess` outputs to add
+    real_pair_probability: float = 0.5  # share of examples from real aligned pairs, if any
     network: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,10 +77,16 @@ class StageConfig:
 
 @dataclass
 class TrainingPair:
-    """One training example at the stage's rate: what the device recorded and the target."""
+    """One training example at the stage's rate: what the device recorded, and the target
+    of each named output (``target`` is the first output's, for one-output stages)."""
 
     degraded: np.ndarray
     target: np.ndarray
+    stems: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def targets(self, outputs: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Target per output name: ``target`` for the first, ``stems`` for the others."""
+        return {name: self.target if i == 0 else self.stems[name] for i, name in enumerate(outputs)}
 
 
 class Stage(ABC):
@@ -82,41 +96,20 @@ class Stage(ABC):
     name: ClassVar[str]
     config_class: ClassVar[type[StageConfig]] = StageConfig
     description: ClassVar[str] = ""
-    #: Which metric ``aural evaluate`` ranks by, and the report's metric list.
+    #: Named outputs: ("audio",) for an enhancer, e.g. ("voice", "background") for separation.
+    outputs: ClassVar[tuple[str, ...]] = ("audio",)
+    #: The metrics ``aural evaluate`` reports (the first one ranks the baselines).
     report_metrics: ClassVar[tuple[str, ...]] = ("si_sdr", "pesq_wb")
-    #: How training picks the model it keeps: "val_loss" or "si_sdr_improvement" (validation).
+    #: How training picks the weights it keeps: "val_loss", or "score" (:meth:`validation_score`).
     selection_metric: ClassVar[str] = "val_loss"
+    #: What :meth:`validation_score` measures, for logs and the sidecar.
+    score_name: ClassVar[str] = "val SI-SDR improvement (dB)"
 
     def __init__(self, config: StageConfig | None = None, *, model: Any = None,
                  sidecar: dict[str, Any] | None = None) -> None:
         self.config = config if config is not None else self.config_class()
         self.model = model
         self.sidecar = sidecar or {}
-
-    # ---- signal representation (shared) -------------------------------------------------
-    @cached_property
-    def stft_config(self) -> StftConfig:
-        """Frame size and hop of this stage's STFT."""
-        return StftConfig(n_fft=self.config.n_fft, hop=self.config.n_fft // 2)
-
-    @cached_property
-    def bands(self) -> BandLayout:
-        """The band layout the network sees."""
-        return BandLayout(self.config.sample_rate, self.config.n_fft,
-                          self.config.linear_below_hz, self.config.n_erb_bands)
-
-    def spectrum(self, signal: np.ndarray) -> np.ndarray:
-        """Complex STFT ``(frames, bins)`` of a 1-D signal at the stage's rate."""
-        return stft(signal, self.stft_config)
-
-    def waveform(self, spectrum: np.ndarray, n_samples: int) -> np.ndarray:
-        """Inverse of :meth:`spectrum`."""
-        return istft(spectrum, n_samples, self.stft_config)
-
-    def features(self, spectrum: np.ndarray) -> np.ndarray:
-        """Network input ``(frames, features, 1)``: log band power, roughly unit-scaled."""
-        power = self.bands.band_power(spectrum)
-        return ((10.0 * np.log10(power + 1e-12) + 60.0) / 20.0)[..., np.newaxis].astype(np.float32)
 
     # ---- what each stage says ------------------------------------------------------------
     @abstractmethod
@@ -125,93 +118,142 @@ class Stage(ABC):
 
     @abstractmethod
     def make_pair(self, rng: np.random.Generator, pool: Any) -> TrainingPair:
-        """One random (degraded, target) pair of ``segment_seconds`` at the stage's rate."""
+        """One random training pair of ``segment_seconds`` at the stage's rate."""
+
+    @abstractmethod
+    def example(self, pair: TrainingPair) -> tuple[Any, Any]:
+        """What the network sees and what its loss compares with, for one pair."""
 
     @abstractmethod
     def build_model(self) -> Any:
-        """A fresh, untrained Keras model."""
+        """A fresh, untrained Keras model: the inference model that ships as ``.h5``."""
 
     @abstractmethod
-    def training_target(self, degraded_spectrum: np.ndarray, target_spectrum: np.ndarray) -> np.ndarray:
-        """What the loss compares the network output with, for one example."""
-
-    @abstractmethod
-    def loss(self) -> Any:
-        """The Keras loss (a callable ``loss(y_true, y_pred)``)."""
-
-    @abstractmethod
-    def apply_output(self, spectrum: np.ndarray, output: np.ndarray, strength: float) -> np.ndarray:
-        """Turn the network's output for one signal into the enhanced spectrum."""
+    def run_channel(self, signal: np.ndarray) -> dict[str, np.ndarray]:
+        """Process one 1-D channel at the stage's rate in one piece: output name -> signal."""
 
     @abstractmethod
     def test_items(self, split: str = "test") -> list[dict[str, Any]]:
         """Held-out evaluation items of ``split`` ("test", or "validation" for tuning): dicts
         with ``degraded``, ``reference`` (1-D at the stage rate), ``name`` and ``group``."""
 
-    # ---- inference (shared) ---------------------------------------------------------------
+    def loss(self) -> Any:
+        """The Keras loss of the default supervised training model."""
+        raise NotImplementedError(f"{self.name} defines neither loss() nor training_model()")
+
+    def baselines(self) -> dict[str, Any]:
+        """Classical methods ``fn(degraded, rate) -> estimate`` evaluated beside the stage."""
+        return {}
+
+    # ---- training hooks with shared defaults ------------------------------------------------
+    def training_model(self) -> Any:
+        """The compiled model ``fit`` trains: by default the inference model with the stage's
+        loss. A stage with its own training step (a GAN) returns a trainer model instead,
+        with ``optimizers`` and ``build_optimizers()``, and overrides :meth:`inference_model`."""
+        import keras
+
+        model = self.build_model()
+        model.compile(optimizer=keras.optimizers.Adam(self.config.learning_rate, clipnorm=1.0),
+                      loss=self.loss())
+        return model
+
+    def inference_model(self, training_model: Any) -> Any:
+        """The part of the training model that runs at inference (and ships)."""
+        return training_model
+
+    def validation_score(self, pairs: list[TrainingPair]) -> float:
+        """Higher is better; by default the mean SI-SDR improvement of the first output."""
+        from aural.metrics import si_sdr_db
+
+        gains = []
+        for pair in pairs:
+            if np.array_equal(pair.degraded, pair.target):
+                continue  # a clean example: its input SI-SDR is infinite
+            estimate = self.run_channel(pair.degraded)[self.outputs[0]]
+            gains.append(si_sdr_db(pair.target, estimate) - si_sdr_db(pair.target, pair.degraded))
+        return float(np.mean(gains)) if gains else float("nan")
+
+    def add_user_recordings(self, pool: Any, recordings: list[np.ndarray]) -> None:
+        """Add a user's clean recordings (at the stage rate) to a training pool."""
+        raise AuralError(f"the {self.name} stage cannot train on clean recordings of your own")
+
+    # ---- run time (shared) ------------------------------------------------------------------
     def require_model(self) -> Any:
         """The loaded model, or a clear error."""
         if self.model is None:
             raise AuralError(f"the {self.name} stage has no model loaded")
         return self.model
 
-    def predict(self, features: np.ndarray) -> np.ndarray:
-        """Run the network on one signal's features ``(frames, features, channels)``."""
-        model = self.require_model()
-        if getattr(self, "_compiled_for", None) is not model:
-            import tensorflow as tf
+    def dry(self, signal: np.ndarray) -> dict[str, np.ndarray]:
+        """What strength 0 gives: the input as the first output, silence for the others."""
+        return {name: signal if i == 0 else np.zeros_like(signal)
+                for i, name in enumerate(self.outputs)}
 
-            # One traced graph for every length: eager calls cost more than the convolutions.
-            spec = tf.TensorSpec((1, None, *model.input_shape[2:]), tf.float32)
-            self._compiled = tf.function(lambda x: model(x, training=False),
-                                         input_signature=[spec])
-            self._compiled_for = model
-        return np.asarray(self._compiled(features[np.newaxis]))[0]
-
-    def enhance(self, signal: np.ndarray, strength: float = 1.0) -> np.ndarray:
-        """Process a 1-D signal at the stage's rate in one piece."""
+    def run_mixed(self, signal: np.ndarray, strength: float = 1.0) -> dict[str, np.ndarray]:
+        """:meth:`run_channel` mixed with :meth:`dry` by ``strength`` (dry/wet)."""
+        signal = np.asarray(signal, dtype=np.float32)
         if len(signal) == 0:
-            return signal.astype(np.float32)
-        spectrum = self.spectrum(signal)
-        output = self.predict(self.features(spectrum))
-        return self.waveform(self.apply_output(spectrum, output, strength), len(signal))
+            return self.dry(signal)
+        wet = self.run_channel(signal)
+        if strength >= 1.0:
+            return wet
+        dry = self.dry(signal)
+        return {name: (strength * wet[name] + (1.0 - strength) * dry[name]).astype(np.float32)
+                for name in self.outputs}
 
     def block_function(self, strength: float = 1.0):
-        """A ``(channels, n) -> (channels, n)`` function for :mod:`aural.streaming`."""
+        """A ``(channels, n) -> (outputs * channels, n)`` function for :mod:`aural.streaming`:
+        the outputs' channels stacked in the order of ``outputs``."""
         def run(block: np.ndarray) -> np.ndarray:
-            return np.stack([self.enhance(channel, strength) for channel in block])
+            per_channel = [self.run_mixed(channel, strength) for channel in block]
+            return np.concatenate([np.stack([c[name] for c in per_channel])
+                                   for name in self.outputs])
         return run
 
     def streaming_sizes(self) -> dict[str, int]:
-        """Block, context and cross-fade lengths in samples at the stage's rate.
+        """Block, context and cross-fade lengths in samples at the stage's rate (8 s blocks,
+        0.5 s of context on each side, 10 ms cross-fades)."""
+        rate = self.config.sample_rate
+        return {"block": 8 * rate, "context": rate // 2, "crossfade": rate // 100}
 
-        All are whole numbers of STFT hops, so every block sees the same frame grid as the
-        whole file would, and the context (over half a second) exceeds the network's reach.
-        """
-        hop = self.stft_config.hop
-        hops_per_second = self.config.sample_rate / hop
-        return {"block": hop * int(round(8 * hops_per_second)),
-                "context": hop * int(np.ceil(0.5 * hops_per_second)),
-                "crossfade": hop * 4}
-
-    def process(self, audio: np.ndarray, sample_rate: int, *, strength: float = 1.0) -> np.ndarray:
-        """Enhance in-memory ``(channels, samples)`` audio at any rate; returns the same rate."""
+    def process(self, audio: np.ndarray, sample_rate: int, *,
+                strength: float = 1.0) -> np.ndarray | dict[str, np.ndarray]:
+        """The run-time face of a stage: ``(channels, samples)`` audio at any rate in, the same
+        shape and rate out, streamed in blocks. A stage with several outputs returns a dict
+        ``name -> (channels, samples)``. Strength 0 returns the input's samples unchanged."""
         from aural.audio_io import as_channels_first, resample
         from aural.streaming import process_in_blocks
 
-        _check_strength(strength)
-        audio = as_channels_first(audio)
-        work = resample(audio, sample_rate, self.config.sample_rate)
-        out = process_in_blocks(work, self.block_function(strength), **self.streaming_sizes())
-        return resample(out, self.config.sample_rate, sample_rate)
+        check_strength(strength)
+        audio = as_channels_first(np.asarray(audio, dtype=np.float32))
+        if strength == 0.0:
+            stems = {name: audio.copy() if i == 0 else np.zeros_like(audio)
+                     for i, name in enumerate(self.outputs)}
+        else:
+            work = resample(audio, sample_rate, self.config.sample_rate)
+            out = process_in_blocks(work, self.block_function(strength), **self.streaming_sizes())
+            channels = audio.shape[0]
+            stems = {name: resample(out[i * channels:(i + 1) * channels],
+                                    self.config.sample_rate, sample_rate)
+                     for i, name in enumerate(self.outputs)}
+        return stems[self.outputs[0]] if len(self.outputs) == 1 else stems
 
     def apply_file(self, input_path: str | Path, output_path: str | Path, *, strength: float = 1.0,
                    output_rate: int | None = None, bit_depth: str = "24",
                    progress: bool = False) -> Path:
-        """Stream a file through the stage and write the result atomically."""
+        """Stream a file through the stage and write the result atomically (one-output stages;
+        strength 0 copies the input's samples, resampled only if ``output_rate`` asks)."""
+        from aural.audio_io import audio_info
         from aural.streaming import stream_file
 
-        _check_strength(strength)
+        check_strength(strength)
+        if len(self.outputs) != 1:
+            raise AuralError(f"the {self.name} stage writes several stems; use apply_stems()")
+        if strength == 0.0:
+            rate = audio_info(input_path).sample_rate
+            return stream_file(input_path, output_path, lambda block: block, process_rate=rate,
+                               output_rate=output_rate, bit_depth=bit_depth, progress=progress,
+                               block=rate, context=0, crossfade=0)
         self.require_model()
         return stream_file(input_path, output_path, self.block_function(strength),
                            process_rate=self.config.sample_rate, output_rate=output_rate,
@@ -231,8 +273,13 @@ class Stage(ABC):
         config = cls.config_class.from_dict(sidecar.get("config", {}))
         return cls(config, model=model, sidecar=sidecar)
 
+    def sidecar_details(self) -> dict[str, Any]:
+        """Stage-specific sidecar fields (e.g. STFT and feature parameters)."""
+        return {}
+
     def save(self, path: str | Path, *, training: dict[str, Any]) -> Path:
-        """Save the model as float32 ``.h5`` with its sidecar (metrics are added by evaluate)."""
+        """Save the inference model as float32 ``.h5`` with its sidecar (metrics are added by
+        ``aural evaluate``)."""
         from aural.modelfile import save_model
 
         shipped = self.build_model()          # float32 copy: trained weights, no optimizer
@@ -241,12 +288,9 @@ class Stage(ABC):
             "stage": self.name,
             "aural_version": __version__,
             "description": self.description,
+            "outputs": list(self.outputs),
             "sample_rate": self.config.sample_rate,
-            "stft": {"n_fft": self.stft_config.n_fft, "hop": self.stft_config.hop,
-                     "window": "sqrt-hann"},
-            "features": {"kind": "log band power", "linear_below_hz": self.config.linear_below_hz,
-                         "n_erb_bands": self.config.n_erb_bands,
-                         "n_features": self.bands.n_features},
+            **self.sidecar_details(),
             "config": self.config.to_dict(),
             "parameters": int(shipped.count_params()),
             "training": training,
@@ -258,6 +302,7 @@ class Stage(ABC):
         return path
 
 
-def _check_strength(strength: float) -> None:
+def check_strength(strength: float) -> None:
+    """A clear error for a dry/wet strength outside [0, 1]."""
     if not 0.0 <= strength <= 1.0:
         raise AuralError(f"strength must be between 0 and 1, got {strength}")

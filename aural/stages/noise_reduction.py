@@ -15,14 +15,15 @@ import numpy as np
 
 from aural.data.mixing import power, random_excerpt, scale_to_snr
 from aural.dsp.filters import apply_sos, butter_lowpass, fft_highpass
-from aural.stages.base import Stage, StageConfig, TrainingPair
+from aural.stages.base import TrainingPair
+from aural.stages.spectral import SpectralConfig, SpectralStage
 
 #: Test mixtures: every held-out clean file with every held-out noise, at these SNRs.
 TEST_SNRS_DB = (0.0, 5.0, 10.0, 15.0, 20.0)
 
 
 @dataclass
-class NoiseReductionConfig(StageConfig):
+class NoiseReductionConfig(SpectralConfig):
     """Noise-reduction settings beyond the shared ones (defaults = the shipped model's)."""
 
     n_fft: int = 1536                      # 32 ms frames: resolves voice harmonics below 4 kHz
@@ -117,7 +118,7 @@ def _accompaniments(recordings: list[Any], rate: int) -> list[tuple[str, np.ndar
     return out
 
 
-class NoiseReduction(Stage):
+class NoiseReduction(SpectralStage):
     """Band-gain U-Net speech denoiser at 48 kHz."""
 
     name = "noise_reduction"
@@ -125,7 +126,7 @@ class NoiseReduction(Stage):
     description = ("Removes background noise, hiss and hum: per-band gains (single bins below "
                    "4 kHz, ERB bands above) from a compact U-Net, applied to the 48 kHz STFT.")
     report_metrics = ("si_sdr", "snr", "pesq_wb", "pesq_nb", "stoi", "estoi")
-    selection_metric = "si_sdr_improvement"
+    selection_metric = "score"
 
     config: NoiseReductionConfig
 
@@ -267,8 +268,10 @@ class NoiseReduction(Stage):
         n = self.bands.n_features
         return band_unet(n, n, unet, name="noise_reduction_unet")
 
-    def training_target(self, degraded_spectrum: np.ndarray, target_spectrum: np.ndarray) -> np.ndarray:
+    def training_target(self, degraded_spectrum: np.ndarray,
+                        target_spectra: dict[str, np.ndarray]) -> np.ndarray:
         """Per bin: noisy magnitude, clean magnitude, cosine of their phase difference."""
+        target_spectrum = target_spectra["audio"]
         cos_delta = np.cos(np.angle(degraded_spectrum) - np.angle(target_spectrum))
         return np.stack([np.abs(degraded_spectrum), np.abs(target_spectrum), cos_delta],
                         axis=-1).astype(np.float32)
@@ -279,11 +282,15 @@ class NoiseReduction(Stage):
         return BandGainSpectralLoss(expand=self.bands.expand, exponent=self.config.loss_exponent,
                                     complex_weight=self.config.complex_loss_weight)
 
-    def apply_output(self, spectrum: np.ndarray, output: np.ndarray, strength: float) -> np.ndarray:
+    def apply_output(self, spectrum: np.ndarray, output: np.ndarray) -> dict[str, np.ndarray]:
+        """Band gains, floored, spread over the bins and applied to the input's STFT."""
         floor = 10 ** (self.config.min_gain_db / 20.0)
-        gains = self.bands.bin_gains(np.maximum(output, floor))
-        gains = strength * gains + (1.0 - strength)
-        return spectrum * gains
+        return {"audio": spectrum * self.bands.bin_gains(np.maximum(output, floor))}
+
+    def add_user_recordings(self, pool: SpeechNoisePool, recordings: list[np.ndarray]) -> None:
+        """A user's clean speech joins the sentences the noise is mixed into."""
+        pool.sentences.extend(recordings)
+        pool.sentence_bandwidths.extend([self.config.sample_rate / 2.0] * len(recordings))
 
     # ---- evaluation -------------------------------------------------------------------------
     def test_items(self, split: str = "test") -> list[dict[str, Any]]:
