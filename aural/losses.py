@@ -42,3 +42,24 @@ class BandGainSpectralLoss(keras.losses.Loss):
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "expand": self.expand.tolist(), "exponent": self.exponent,
                 "complex_weight": self.complex_weight}
+
+
+@keras.saving.register_keras_serializable(package="aural")
+class WeightedBandLoss(keras.losses.Loss):
+    """Weighted mean absolute error between predicted and target log band powers.
+
+    ``y_true`` holds ``(batch, frames, bands, 2)``: the target value and a per-band weight
+    (e.g. 1 where the input lacks the band, a little where it has it, 0 where the target
+    itself has no real content); ``y_pred`` is ``(batch, frames, bands)``.
+    """
+
+    def __init__(self, name: str = "weighted_band_loss", **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        target, weight = y_true[..., 0], y_true[..., 1]
+        error = ops.abs(ops.cast(y_pred, "float32") - target) * weight
+        return ops.sum(error, axis=(-2, -1)) / (ops.sum(weight, axis=(-2, -1)) + 1e-6)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}

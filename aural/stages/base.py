@@ -83,6 +83,7 @@ class TrainingPair:
     degraded: np.ndarray
     target: np.ndarray
     stems: dict[str, np.ndarray] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)   # side facts, e.g. the true cut-off
 
     def targets(self, outputs: tuple[str, ...]) -> dict[str, np.ndarray]:
         """Target per output name: ``target`` for the first, ``stems`` for the others."""
@@ -209,6 +210,10 @@ class Stage(ABC):
             return np.concatenate([np.stack([c[name] for c in per_channel])
                                    for name in self.outputs])
         return run
+
+    def dry_block(self, block: np.ndarray) -> np.ndarray:
+        """:meth:`block_function`'s layout at strength 0: the input, then silent stems."""
+        return np.concatenate([block] + [np.zeros_like(block)] * (len(self.outputs) - 1))
 
     def streaming_sizes(self) -> dict[str, int]:
         """Block, context and cross-fade lengths in samples at the stage's rate (8 s blocks,
