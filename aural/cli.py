@@ -14,6 +14,7 @@ from aural import __version__
 
 #: command name -> module that defines a click command called ``command``.
 COMMANDS = {
+    "regenerate": "aural.commands.regenerate",
     "preprocess": "aural.commands.preprocess",
     "simulate": "aural.commands.simulate",
     "train": "aural.commands.train",
@@ -25,6 +26,7 @@ COMMANDS = {
 }
 
 SHORT_HELP = {
+    "regenerate": "Make a recording sound like a studio one: every stage, then mix-and-master.",
     "preprocess": "Decode, normalise and resample raw recordings; save features and a manifest.",
     "simulate": "Degrade clean recordings like a phone would, making training pairs.",
     "train": "Train one stage's model (resumable).",
@@ -58,7 +60,7 @@ class LazyGroup(click.Group):
 def cli() -> None:
     """AURAL turns phone and cheap-device recordings into studio-sounding audio.
 
-    Typical use: `aural apply noise_reduction memo.wav clean.wav`.
+    Typical use: `aural regenerate memo.wav` (writes memo_regenerated.wav).
     Run `aural COMMAND --help` for each command's options.
     """
 

@@ -39,7 +39,7 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
                    with_baselines: bool = True, progress: bool = True,
                    plots: bool = True) -> dict[str, Any]:
     """Measure ``stage`` on its held-out items; write the report files; return the report."""
-    from aural.metrics import evaluate_pair
+    from aural.metrics import METRICS, evaluate_pair
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -63,7 +63,9 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
             started = time.perf_counter()
             estimate = np.asarray(function(item["degraded"], rate), dtype=np.float32)
             seconds = time.perf_counter() - started
-            scores = evaluate_pair(item["reference"], estimate, rate, metrics=stage.report_metrics)
+            scores = evaluate_pair(item["reference"], estimate, rate,
+                                   metrics=[m for m in stage.report_metrics if m in METRICS])
+            scores.update(stage.item_metrics(item, estimate))
             scores["rtf"] = seconds / (len(item["degraded"]) / rate)
             rows.append({"file": item["name"], "group": item["group"], "system": system, **scores})
             if item["name"] == pictured:

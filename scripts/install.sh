@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 "$PYTHON" -m pip install --quiet --disable-pip-version-check "numpy>=2.4,<2.5" setuptools wheel
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,eval]"

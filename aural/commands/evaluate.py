@@ -19,15 +19,27 @@ from aural.commands._options import quiet_tensorflow
 @click.option("--no-baselines", is_flag=True, help="Skip the classical baselines.")
 @click.option("--update-sidecar/--no-update-sidecar", default=True,
               help="Record the measured metrics in the model's JSON sidecar.")
+@click.option("--no-orders", is_flag=True, help="pipeline: skip the comparison of stage orders.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def command(stage: str, model_path: Path | None, out: Path | None, limit: int | None,
-            no_baselines: bool, update_sidecar: bool, progress: bool) -> None:
+            no_baselines: bool, update_sidecar: bool, no_orders: bool, progress: bool) -> None:
     """Run STAGE, the unprocessed input and every classical baseline on STAGE's held-out
     test set in one run; write reports/STAGE/report.json, report.md and PNG plots.
 
-    The metrics (SI-SDR, SNR, PESQ wide- and narrow-band, STOI, ESTOI, real-time
-    factor for noise_reduction) are means over files, overall and per input-SNR group.
+    STAGE may be `pipeline`: the whole `aural regenerate` chain on held-out material (the
+    real DAPS iPad take, held-out speech and music through the phone simulator at three
+    strengths) beside the input, a classical chain (noisereduce, compressor, loudness,
+    limiter), ffmpeg's afftdn/acompressor/loudnorm and DeepFilterNet3 where they are
+    installed, and the stage orders; audio of the first items is kept for `aural listen`.
+
+    \b
+    Examples:
+      aural evaluate noise_reduction
+      aural evaluate pipeline --out reports/pipeline
     """
+    if stage == "pipeline":
+        _evaluate_pipeline(out, limit, not no_orders, progress)
+        return
     quiet_tensorflow()
     from aural.evaluation import AURAL, INPUT, best_baseline, evaluate_stage
     from aural.modelfile import default_model_path, update_sidecar as write_metrics
@@ -54,3 +66,12 @@ def command(stage: str, model_path: Path | None, out: Path | None, limit: int | 
             metrics["best_baseline"] = {"name": baseline, **summary[baseline]}
         write_metrics(path, metrics=metrics)
         click.echo(f"metrics recorded in {path.with_suffix('.json')}")
+
+
+def _evaluate_pipeline(out: Path | None, limit: int | None, orders: bool, progress: bool) -> None:
+    quiet_tensorflow()
+    from aural.evaluation_pipeline import evaluate_pipeline
+
+    out = out or Path("reports") / "pipeline"
+    evaluate_pipeline(out, limit=limit, orders=orders, progress=progress)
+    click.echo((out / "report.md").read_text())

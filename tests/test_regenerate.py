@@ -1,0 +1,109 @@
+"""aural regenerate: the runner, its options, folder mode and its report."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pyloudnorm
+import pytest
+import soundfile as sf
+from scipy.signal import resample_poly
+
+from aural.audio_io import load_audio
+
+
+def _aural(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aural", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _memo(shared_data, tmp_path, name="memo.wav", seconds=4.0, rate=16_000):
+    audio, _ = load_audio(shared_data / "paired/voicebank_demand/noisy/p232_005.wav",
+                          sample_rate=rate, duration=seconds)
+    path = tmp_path / name
+    sf.write(path, audio.T, rate)
+    return path
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--stages", "noise_reduction,bogus"], "unknown stage 'bogus'"),
+    (["--strength", "noise_reduction=2"], "between 0 and 1"),
+    (["--strength", "nonsense"], "STAGE=VALUE"),
+    (["--loudness", "loud"], "--loudness"),
+    (["--sample-rate", "1000"], "--sample-rate"),
+])
+def test_bad_options_get_one_line_before_tensorflow(shared_data, tmp_path, args, message):
+    memo = _memo(shared_data, tmp_path)
+    result = _aural("regenerate", str(memo), str(tmp_path / "out.wav"), *args, timeout=60)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_regenerate_a_memo_hits_loudness_and_true_peak(shared_data, tmp_path):
+    memo = _memo(shared_data, tmp_path)
+    before = memo.read_bytes()
+    out, report = tmp_path / "clean.wav", tmp_path / "report.json"
+    result = _aural("regenerate", str(memo), str(out), "--content", "speech",
+                    "--report", str(report))
+    assert result.returncode == 0, result.stderr
+    audio, rate = sf.read(out, always_2d=True)
+    assert rate == 48_000 and audio.shape[1] == 1
+    assert abs(audio.shape[0] / rate - 4.0) < 0.01
+    assert abs(pyloudnorm.Meter(rate).integrated_loudness(audio) + 16.0) <= 0.5
+    up = resample_poly(audio[:, 0], 4, 1)
+    assert 20 * np.log10(np.max(np.abs(up))) <= -1.0 + 1e-3
+    data = json.loads(report.read_text())
+    assert "noise_reduction" in data["stages"] and data["content"] == "speech"
+    assert data["mastering"]["loudness_after_lufs"] == pytest.approx(-16.0, abs=0.5)
+    assert memo.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.wav", "memo.wav", "report.json"]
+
+
+def test_folder_mode_processes_skips_and_reports_failures(shared_data, tmp_path):
+    source = tmp_path / "in"
+    (source / "sub").mkdir(parents=True)
+    _memo(shared_data, source, "a.wav", seconds=2.0)
+    _memo(shared_data, source / "sub", "b.flac", seconds=2.0)
+    (source / "broken.wav").write_bytes(b"RIFF....WAVEfmt not really")
+    target = tmp_path / "out"
+    target.mkdir()
+    sf.write(target / "a.wav", np.zeros((100, 1)), 48_000)   # already there: skipped
+    result = _aural("regenerate", str(source), str(target), "--stages", "noise_reduction",
+                    "--sample-rate", "input")
+    assert result.returncode == 1, result.stderr          # one file failed
+    assert "broken.wav" in result.stderr
+    assert "1 regenerated, 1 skipped (already there), 1 failed" in result.stdout
+    assert sf.info(target / "a.wav").frames == 100           # not overwritten
+    assert sf.info(target / "sub" / "b.wav").samplerate == 16_000
+    again = _aural("regenerate", str(source), str(target), "--stages", "noise_reduction",
+                   "--overwrite")
+    assert "2 regenerated, 0 skipped" in again.stdout
+    leftovers = [p.name for p in target.rglob("*") if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_existing_output_is_refused_without_overwrite(shared_data, tmp_path):
+    memo = _memo(shared_data, tmp_path)
+    out = tmp_path / "out.wav"
+    out.write_bytes(b"keep me")
+    result = _aural("regenerate", str(memo), str(out), timeout=60)
+    assert result.returncode != 0 and "--overwrite" in result.stderr
+    assert out.read_bytes() == b"keep me"
+
+
+def test_in_memory_runner_with_and_without_stages(shared_data):
+    from aural.regenerate import RegenerateSettings, Regenerator
+
+    audio, rate = load_audio(shared_data / "paired/voicebank_demand/noisy/p232_005.wav",
+                             duration=3.0)
+    none = Regenerator(RegenerateSettings(stages=[], content="speech", eq=False))
+    out, report = none.process(audio, rate)
+    assert report["stages"] == [] and out.shape[1] == 3 * 48_000
+    denoise = Regenerator(RegenerateSettings(stages=["noise_reduction"], content="speech"))
+    out, report = denoise.process(audio, rate)
+    assert report["stages"] == ["noise_reduction"]
+    assert report["mastering"]["true_peak_after_dbtp"] <= -1.0
