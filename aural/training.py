@@ -154,8 +154,13 @@ def train_stage(stage: Stage, run_dir: str | Path, *, resume: bool = False, prog
             f"{state['elapsed_seconds'] / 60:.1f} min trained)")
     else:
         _initial_weights(stage, log)
-    state = state or {"step": 0, "epoch": 0, "elapsed_seconds": 0.0, "best_val_loss": None,
-                      "epochs_since_best": 0, "history": []}
+    if state is None:
+        state = {"step": 0, "epoch": 0, "elapsed_seconds": 0.0, "best_val_loss": None,
+                 "epochs_since_best": 0, "history": []}
+        if config.init_from:
+            # Where fine-tuning starts from, so its gain on the user's material is visible.
+            state["initial_score"] = stage.validation_score(val_pairs)
+            log(f"before training: {stage.score_name} {state['initial_score']:+.3f}")
     write_json_atomic(run_dir / "config.json", {"stage": stage.name, "config": config.to_dict()})
 
     monitor = _Monitor(stage, checkpoints, state, (val_x, val_y, val_pairs),
@@ -174,6 +179,7 @@ def train_stage(stage: Stage, run_dir: str | Path, *, resume: bool = False, prog
         "best_val_loss": state["best_val_loss"],
         "selected_by": stage.score_name if stage.selection_metric == "score" else "val_loss",
         "best_validation_score": state.get("best_score"),
+        "initial_validation_score": state.get("initial_score"),
         "history": state["history"],
         "batch_size": config.batch_size,
         "examples_seen": state["step"] * config.batch_size,
