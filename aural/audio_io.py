@@ -36,6 +36,7 @@ class AudioInfo:
     frames: int
     format: str
     subtype: str
+    missing_seconds: float = 0.0    # how much shorter the data is than the header says
 
     @property
     def duration(self) -> float:
@@ -44,12 +45,49 @@ class AudioInfo:
 
 
 def _check_readable_path(path: Path) -> None:
+    import stat
+
     if not path.exists():
         raise AuralError("no such file", path=path)
     if path.is_dir():
         raise AuralError("is a folder, expected an audio file", path=path)
+    mode = path.stat().st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "a device")
+        raise AuralError(f"is {kind}, not a file; save the audio to a file first", path=path)
     if path.stat().st_size == 0:
         raise AuralError("file is empty", path=path)
+    if not os.access(path, os.R_OK):
+        raise AuralError("file is not readable (permission denied)", path=path)
+
+
+def _wav_declared_frames(path: Path) -> int | None:
+    """Frames a RIFF/WAVE header says its data chunk holds (None if not a plain WAV)."""
+    import struct
+
+    try:
+        with open(path, "rb") as handle:
+            riff, _, wave = handle.read(4), handle.read(4), handle.read(4)
+            if riff != b"RIFF" or wave != b"WAVE":
+                return None
+            block_align = None
+            while True:
+                header = handle.read(8)
+                if len(header) < 8:
+                    return None
+                chunk, size = header[:4], struct.unpack("<I", header[4:])[0]
+                if chunk == b"fmt ":
+                    fmt = handle.read(size + (size & 1))
+                    block_align = struct.unpack("<H", fmt[12:14])[0] if len(fmt) >= 14 else None
+                elif chunk == b"data":
+                    if not block_align or size in (0, 0xFFFFFFFF):
+                        return None  # streamed WAVs leave the size open
+                    return size // block_align
+                else:
+                    handle.seek(size + (size & 1), 1)
+    except OSError:
+        return None
 
 
 def audio_info(path: str | Path) -> AudioInfo:
@@ -60,8 +98,10 @@ def audio_info(path: str | Path) -> AudioInfo:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AuralError(f"not a readable audio file ({_short(exc)})", path=path) from None
+    declared = _wav_declared_frames(path) if str(info.format) == "WAV" else None
+    missing = max(declared - int(info.frames), 0) / float(info.samplerate) if declared else 0.0
     return AudioInfo(path, int(info.samplerate), int(info.channels), int(info.frames),
-                     str(info.format), str(info.subtype))
+                     str(info.format), str(info.subtype), missing)
 
 
 def _short(exc: BaseException) -> str:

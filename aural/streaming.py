@@ -9,6 +9,7 @@ equal-gain raised-cosine fade, so there are no seams.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -112,14 +113,48 @@ class _StreamResampler:
         return np.ascontiguousarray(out.T)
 
 
+@dataclass
+class StreamResult:
+    """What :func:`stream_file` wrote, and how much its safety limiter had to do."""
+
+    path: Path
+    limited_db: float = 0.0     # largest reduction of peaks above full scale (integer formats)
+
+
+class _SafeWriter:
+    """Writes blocks to an open SoundFile; integer formats pass a sample-peak limiter first,
+    which leaves every sample within full scale untouched and brings the rest under it."""
+
+    def __init__(self, out, bit_depth: str, rate: int, channels: int) -> None:
+        from aural.dsp.limiter import TruePeakLimiter
+
+        self.out = out
+        self.limiter = None if bit_depth == "float" else TruePeakLimiter(
+            rate, channels, ceiling_dbtp=0.0, lookahead_ms=1.0, release_ms=20.0, true_peak=False)
+
+    def _write(self, data: np.ndarray) -> None:
+        if data.shape[1]:
+            self.out.write(np.clip(data, -1.0, 1.0 - 2.0 ** -23).T if self.limiter else data.T)
+
+    def push(self, data: np.ndarray) -> None:
+        self._write(self.limiter.push(data) if self.limiter else data)
+
+    def close(self) -> float:
+        if self.limiter is None:
+            return 0.0
+        self._write(self.limiter.flush())
+        return self.limiter.max_reduction_db
+
+
 def stream_file(input_path: str | Path, output_path: str | Path, function: BlockFunction, *,
                 process_rate: int, output_rate: int | None = None, block: int, context: int,
                 crossfade: int, bit_depth: str = "24", read_seconds: float = 10.0,
-                progress: bool = False) -> Path:
+                progress: bool = False, output_channels: int | None = None) -> StreamResult:
     """Decode ``input_path`` piece by piece, run ``function`` at ``process_rate`` in blocks,
     and write ``output_path`` at ``output_rate`` (default: the input's rate) atomically.
 
-    Peak memory depends on the block size, not on the file's length.
+    Peak memory depends on the block size, not on the file's length. ``output_channels``
+    is the function's channel count when it differs from the input's (e.g. a mono mix).
     """
     input_path, output_path = Path(input_path), Path(output_path)
     info = audio_info(input_path)
@@ -127,9 +162,10 @@ def stream_file(input_path: str | Path, output_path: str | Path, function: Block
     check_output_path(output_path, bit_depth=bit_depth, protect=(input_path,))
     suffix = output_path.suffix.lower()
 
+    channels = output_channels or info.channels
     output_rate = output_rate or info.sample_rate
     to_process = _StreamResampler(info.sample_rate, process_rate, info.channels)
-    to_output = _StreamResampler(process_rate, output_rate, info.channels)
+    to_output = _StreamResampler(process_rate, output_rate, channels)
     processor = BlockProcessor(function, block=block, context=context, crossfade=crossfade)
     bar = None
     if progress:
@@ -138,16 +174,14 @@ def stream_file(input_path: str | Path, output_path: str | Path, function: Block
         bar = tqdm(total=round(info.duration, 1), unit="s", desc=output_path.name, leave=False)
     try:
         with atomic_file(output_path) as temp, sf.SoundFile(
-                str(temp), "w", samplerate=output_rate, channels=info.channels,
+                str(temp), "w", samplerate=output_rate, channels=channels,
                 subtype=SUBTYPES[bit_depth], format=WRITABLE_FORMATS[suffix]) as out:
+            writer = _SafeWriter(out, bit_depth, output_rate, channels)
+
             def write(blocks: list[np.ndarray], last: bool = False) -> None:
-                data = np.concatenate(blocks, axis=1) if blocks else np.zeros((info.channels, 0),
+                data = np.concatenate(blocks, axis=1) if blocks else np.zeros((channels, 0),
                                                                                np.float32)
-                data = to_output(data, last=last)
-                if bit_depth != "float":
-                    data = np.clip(data, -1.0, 1.0 - 2.0 ** -23)
-                if data.shape[1]:
-                    out.write(data.T)
+                writer.push(to_output(data, last=last))
 
             frames_per_read = int(read_seconds * info.sample_rate)
             for chunk in sf.blocks(str(input_path), blocksize=frames_per_read, dtype="float32",
@@ -160,9 +194,10 @@ def stream_file(input_path: str | Path, output_path: str | Path, function: Block
                     bar.update(round(chunk.shape[1] / info.sample_rate, 1))
             tail = to_process(np.zeros((info.channels, 0), np.float32), last=True)
             write(processor.push(tail) + processor.flush(), last=True)
+            limited = writer.close()
     except (OSError, sf.LibsndfileError) as exc:
         raise AuralError(f"could not write audio ({exc})", path=output_path) from None
     finally:
         if bar is not None:
             bar.close()
-    return output_path
+    return StreamResult(output_path, limited)

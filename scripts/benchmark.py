@@ -1,9 +1,12 @@
 """Speed and memory benchmark, in one run on this machine: AURAL's noise_reduction beside the
-unprocessed input and the classical baselines, a one-hour file streamed through
-`aural apply`, and the data tools (preprocess, simulate). Writes reports/benchmark.json and .md.
+unprocessed input and the classical baselines; the whole `aural regenerate` chain beside the
+classical chains and DeepFilterNet3 (where installed); a 10-second memo regenerated end to
+end; one-hour files streamed through `aural apply` and `aural regenerate` (peak memory);
+and the data tools (preprocess, simulate). Writes OUT.json and OUT.md (default
+out/benchmark.*, untracked; the README's figures come from `--out reports/benchmark.json`).
 
-    python scripts/benchmark.py                 # 60 s speed test + a one-hour streaming run
-    python scripts/benchmark.py --hours 0.1     # shorter memory run
+    python scripts/benchmark.py                          # everything, one-hour memory runs
+    python scripts/benchmark.py --hours 0.1 --only speed,regenerate
 """
 
 from __future__ import annotations
@@ -64,27 +67,81 @@ def streaming_memory(hours: float) -> dict[str, float]:
     """Peak resident memory of `aural apply noise_reduction` on a file of ``hours`` hours."""
     import soundfile as sf
 
-    with tempfile.TemporaryDirectory(dir=REPO) as folder:
+    with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "long.wav"
         minute = noisy_speech(60.0)
         with sf.SoundFile(source, "w", samplerate=RATE, channels=1, subtype="PCM_16") as out:
             for _ in range(int(round(hours * 60))):
                 out.write(minute)
         duration = sf.info(str(source)).duration
-        code = ("import resource, sys; from aural.cli import main\n"
-                "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-                "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-        started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-c", code, "apply", "noise_reduction",
-                                 str(source), str(Path(folder) / "clean.wav"), "--no-progress"],
-                                capture_output=True, text=True,
-                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-        wall = time.perf_counter() - started
-        if result.returncode:
-            raise SystemExit(result.stderr[-2000:])
-        peak_kb = int(result.stdout.split("MAXRSS_KB")[-1].split()[0])
+        wall, peak, _ = _peak_run(["apply", "noise_reduction", str(source),
+                                   str(Path(folder) / "clean.wav"), "--no-progress"])
     return {"audio_hours": duration / 3600, "wall_seconds": wall, "rtf_end_to_end": wall / duration,
-            "peak_memory_mb": peak_kb / 1024}
+            "peak_memory_mb": peak}
+
+
+def _peak_run(args: list[str]) -> tuple[float, float, str]:
+    """Run the aural CLI in a child process; (wall seconds, peak RSS in MB, stdout)."""
+    code = ("import resource, sys; from aural.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    wall = time.perf_counter() - started
+    if result.returncode or "MAXRSS_KB" not in result.stdout:
+        raise SystemExit(result.stderr[-2000:])
+    return wall, int(result.stdout.split("MAXRSS_KB")[-1].split()[0]) / 1024, result.stdout
+
+
+def regenerate_speed(seconds: float) -> dict[str, float]:
+    """Real-time factor of the whole chain and of the chains a user could use instead."""
+    from aural.baselines.chains import available_chains
+    from aural.regenerate import RegenerateSettings, Regenerator
+
+    audio = noisy_speech(seconds)[np.newaxis]
+    regenerator = Regenerator(RegenerateSettings(content="speech"))
+    regenerator.process(audio[:, :RATE], RATE)  # warm-up
+    systems = {f"AURAL regenerate ({', '.join(regenerator.order)})":
+               lambda x: regenerator.process(x, RATE)}
+    systems.update({name: (lambda c: lambda x: c(x, RATE, -16.0, -1.0))(chain)
+                    for name, chain in available_chains().items()})
+    out = {}
+    for name, function in systems.items():
+        started = time.perf_counter()
+        function(audio)
+        out[name] = (time.perf_counter() - started) / seconds
+        print(f"{name:60s} RTF {out[name]:.4f}", flush=True)
+    return out
+
+
+def memo_end_to_end() -> dict[str, float]:
+    """`aural regenerate` on a 10-second memo: wall time from the shell, start-up included."""
+    import soundfile as sf
+
+    with tempfile.TemporaryDirectory() as folder:
+        memo = Path(folder) / "memo.wav"
+        sf.write(memo, noisy_speech(10.0), RATE)
+        wall, peak, _ = _peak_run(["regenerate", str(memo), str(Path(folder) / "out.wav"),
+                                   "--no-progress"])
+    return {"audio_seconds": 10.0, "wall_seconds": wall, "peak_memory_mb": peak}
+
+
+def regenerate_memory(hours: float) -> dict[str, float]:
+    """Peak resident memory and speed of `aural regenerate` on a file of ``hours`` hours."""
+    import soundfile as sf
+
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "long.wav"
+        minute = noisy_speech(60.0)
+        with sf.SoundFile(source, "w", samplerate=RATE, channels=1, subtype="PCM_16") as out:
+            for _ in range(int(round(hours * 60))):
+                out.write(minute)
+        duration = sf.info(str(source)).duration
+        wall, peak, _ = _peak_run(["regenerate", str(source), str(Path(folder) / "out.wav"),
+                                   "--no-progress", "--content", "speech"])
+    return {"audio_hours": duration / 3600, "wall_seconds": wall,
+            "rtf_end_to_end": wall / duration, "peak_memory_mb": peak}
 
 
 def data_tools() -> dict[str, dict[str, float]]:
@@ -108,39 +165,76 @@ def data_tools() -> dict[str, dict[str, float]]:
                          "wall_seconds": summary.wall_seconds, "times_real_time": summary.speed}}
 
 
+PARTS = ("speed", "regenerate", "memo", "memory", "data_tools")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="length of the speed test")
-    parser.add_argument("--hours", type=float, default=1.0, help="length of the memory test file")
-    parser.add_argument("--out", type=Path, default=REPO / "reports" / "benchmark.json")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the speed tests")
+    parser.add_argument("--hours", type=float, default=1.0, help="length of the memory test files")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help=f"comma-separated parts to run: {', '.join(PARTS)}")
+    parser.add_argument("--out", type=Path, default=REPO / "out" / "benchmark.json")
     args = parser.parse_args()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                          "python": platform.python_version()},
-              "speed_rtf": speed(args.seconds), "speed_audio_seconds": args.seconds}
-    report["data_tools"] = data_tools()
-    print(json.dumps(report["data_tools"]), flush=True)
-    report["streaming"] = streaming_memory(args.hours)
-    print(json.dumps(report["streaming"]), flush=True)
+    parts = set(args.only.split(","))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.path.insert(0, str(REPO))
+    from aural.commands._options import quiet_tensorflow
+
+    quiet_tensorflow()
+    report: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                                "python": platform.python_version()},
+                    "speed_audio_seconds": args.seconds}
+    if "speed" in parts:
+        report["speed_rtf"] = speed(args.seconds)
+    if "regenerate" in parts:
+        report["regenerate_rtf"] = regenerate_speed(args.seconds)
+    if "memo" in parts:
+        report["memo"] = memo_end_to_end()
+        print(json.dumps(report["memo"]), flush=True)
+    if "data_tools" in parts:
+        report["data_tools"] = data_tools()
+        print(json.dumps(report["data_tools"]), flush=True)
+    if "memory" in parts:
+        report["streaming"] = streaming_memory(args.hours)
+        print(json.dumps(report["streaming"]), flush=True)
+        report["regenerate_streaming"] = regenerate_memory(args.hours)
+        print(json.dumps(report["regenerate_streaming"]), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(markdown(report, args.seconds))
+    print(markdown(report, args.seconds))
+
+
+def markdown(report: dict, seconds: float) -> str:
+    """The benchmark as Markdown tables."""
     lines = ["# Benchmark (`python scripts/benchmark.py`)", "",
-             f"{report['machine']['cpus']} CPU cores, {report['machine']['platform']}", "",
-             f"Real-time factor on {args.seconds:g} s of 48 kHz mono speech + noise "
-             "(lower is faster; 0.05 = 20x faster than real time):", "",
-             "| system | RTF |", "|---|---|"]
-    lines += [f"| {name} | {value:.4f} |" for name, value in report["speed_rtf"].items()]
-    s = report["streaming"]
-    lines += ["", f"`aural apply noise_reduction` on a {s['audio_hours']:.2f} h file, end to end "
-              f"(decode, process, encode): {s['wall_seconds']:.0f} s wall, RTF "
-              f"{s['rtf_end_to_end']:.4f}, peak memory {s['peak_memory_mb']:.0f} MB.", ""]
-    tools = report["data_tools"]
-    lines += ["| data tool | audio | wall | times real time |", "|---|---|---|---|"]
-    lines += [f"| aural {name} | {v['audio_seconds']:.0f} s | {v['wall_seconds']:.1f} s | "
-              f"{v['times_real_time']:.0f}x |" for name, v in tools.items()]
-    lines += [""]
-    args.out.with_suffix(".md").write_text("\n".join(lines))
-    print("\n".join(lines))
+             f"{report['machine']['cpus']} CPU cores, {report['machine']['platform']}", ""]
+    for key, title in (("speed_rtf", "noise_reduction beside the classical baselines"),
+                       ("regenerate_rtf", "the whole regenerate chain beside other chains")):
+        if key in report:
+            lines += [f"Real-time factor, {title}, on {seconds:g} s of 48 kHz mono speech + "
+                      "noise (lower is faster; 0.05 = 20x faster than real time):", "",
+                      "| system | RTF |", "|---|---|"]
+            lines += [f"| {name} | {value:.4f} |" for name, value in report[key].items()] + [""]
+    if "memo" in report:
+        m = report["memo"]
+        lines += [f"`aural regenerate` on a 10 s memo, end to end from the shell (start-up and "
+                  f"model loading included): {m['wall_seconds']:.1f} s wall, peak memory "
+                  f"{m['peak_memory_mb']:.0f} MB.", ""]
+    for key, command in (("streaming", "aural apply noise_reduction"),
+                         ("regenerate_streaming", "aural regenerate")):
+        if key in report:
+            s = report[key]
+            lines += [f"`{command}` on a {s['audio_hours']:.2f} h file, end to end: "
+                      f"{s['wall_seconds']:.0f} s wall, RTF {s['rtf_end_to_end']:.4f}, peak memory "
+                      f"{s['peak_memory_mb']:.0f} MB.", ""]
+    if "data_tools" in report:
+        tools = report["data_tools"]
+        lines += ["| data tool | audio | wall | times real time |", "|---|---|---|---|"]
+        lines += [f"| aural {name} | {v['audio_seconds']:.0f} s | {v['wall_seconds']:.1f} s | "
+                  f"{v['times_real_time']:.0f}x |" for name, v in tools.items()] + [""]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def test_apply_file_any_rate_and_channels(noise_reduction, tmp_path, held_out_sp
     source = tmp_path / "memo.flac"
     sf.write(source, stereo.T, 22_050)
     before = source.read_bytes()
-    out = noise_reduction.apply_file(source, tmp_path / "clean.wav")
+    out = noise_reduction.apply_file(source, tmp_path / "clean.wav").path
     data, rate = sf.read(out, always_2d=True)
     assert rate == 22_050 and data.shape[1] == 2
     assert abs(data.shape[0] - stereo.shape[1]) <= 2

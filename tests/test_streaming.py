@@ -42,7 +42,7 @@ def test_stream_file_resamples_and_keeps_channels(tmp_path):
     source = tmp_path / "in.wav"
     sf.write(source, stereo.T, rate)
     out = stream_file(source, tmp_path / "out.wav", lambda x: x * 0.5, process_rate=48_000,
-                      block=48_000, context=4_800, crossfade=480, read_seconds=0.7)
+                      block=48_000, context=4_800, crossfade=480, read_seconds=0.7).path
     data, out_rate = sf.read(out, always_2d=True)
     assert out_rate == rate and data.shape[1] == 2
     assert abs(len(data) - stereo.shape[1]) <= 2

@@ -19,13 +19,19 @@ def run_script(command: click.Command, argv: list[str] | None = None, *,
 
     name = prog_name or (os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0]
                          else command.name)
+    _terminate_like_interrupt()
     try:
         status = command.main(args=argv, prog_name=name, standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("error: interrupted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:
+        # One line, like every other error, naming the option; status 2 as click uses.
+        where = f" (see {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+        click.echo(f"error: {' '.join(exc.format_message().split())}{where}", err=True)
+        sys.exit(2)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
         sys.exit(exc.exit_code)
     except AuralError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -41,3 +47,19 @@ def run_script(command: click.Command, argv: list[str] | None = None, *,
         sys.exit(2)
     if isinstance(status, int) and status:
         sys.exit(status)
+
+
+def _terminate_like_interrupt() -> None:
+    """SIGTERM and SIGHUP end a run the way Ctrl-C does: temporary files are removed on the
+    way out (every writer cleans up on any exception) and the exit is one line."""
+    import signal
+
+    def interrupt(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            try:
+                signal.signal(getattr(signal, name), interrupt)
+            except ValueError:  # not the main thread (e.g. called from a test runner thread)
+                pass

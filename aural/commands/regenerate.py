@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from aural.commands._options import quiet_tensorflow
+from aural.commands._options import (allow_truncated_option, bit_depth_option, overwrite_option,
+                                     progress_option, quiet_tensorflow, sample_rate_option,
+                                     show_progress)
 
 
 @click.command(name="regenerate")
@@ -33,23 +35,23 @@ from aural.commands._options import quiet_tensorflow
               help="Level of the separated background under the voice, in dB, or 'off' "
                    "[default: -12 for speech, 0 for music]. Used when source_separation runs.")
 @click.option("--no-eq", is_flag=True, help="Skip the corrective EQ.")
-@click.option("--sample-rate", default="48000", show_default=True, metavar="HZ|input",
-              help="Output sample rate (8000-192000), or 'input' for the input's rate.")
-@click.option("--bit-depth", type=click.Choice(["16", "24", "float"]), default="24",
-              show_default=True, help="Output sample format (16-bit is dithered).")
+@sample_rate_option("48000", help_text="Output sample rate in Hz (8000-192000), or 'input' for "
+                                      "the input's rate.")
+@bit_depth_option()
 @click.option("--stems", "stems_dir", type=click.Path(path_type=Path), default=None,
               help="When separation runs, also write DIR/NAME/voice.wav and background.wav.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
               help="Write a JSON report: stages and timing, loudness and true peak before and "
                    "after, what auto decided.")
-@click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bars [default: only when stderr is a terminal].")
+@overwrite_option()
+@allow_truncated_option()
+@progress_option()
 def command(input_path: Path, output_path: Path | None, stages: str | None,
             strengths: tuple[str, ...], content: str, loudness: str | None, true_peak: float,
-            reference: Path | None, background_db: str | None, no_eq: bool, sample_rate: str,
+            reference: Path | None, background_db: str | None, no_eq: bool,
+            sample_rate: int | str,
             bit_depth: str, stems_dir: Path | None, report_path: Path | None, overwrite: bool,
-            progress: bool | None) -> None:
+            allow_truncated: bool, progress: bool | None) -> None:
     """Make INPUT sound like a studio recording: run the shipped stages (noise reduction,
     dynamics, bandwidth, separation, timbre) and master the result to a loudness target
     with a true-peak ceiling. Writes OUTPUT (.wav or .flac) [default: INPUT_regenerated.wav].
@@ -74,14 +76,15 @@ def command(input_path: Path, output_path: Path | None, stages: str | None,
                          true_peak=true_peak, reference=reference, background_db=background_db,
                          eq=not no_eq, sample_rate=sample_rate, bit_depth=bit_depth,
                          stems_dir=stems_dir)
-    jobs = _jobs(input_path, output_path, overwrite, bit_depth)
-    show = _show_progress(progress)
+    jobs = _jobs(input_path, output_path, overwrite, bit_depth, allow_truncated)
+    show = show_progress(progress)
     quiet_tensorflow()
     from aural.regenerate import Regenerator
 
     regenerator = Regenerator(settings)
-    for name, why in regenerator.unavailable:
-        click.echo(f"skipping {name}: {why}", err=True)
+    if regenerator.unavailable:
+        click.echo("skipping (no shipped model yet): "
+                   + ", ".join(name for name, _ in regenerator.unavailable), err=True)
     reports = _run_jobs(regenerator, jobs, show)
     if report_path is not None:
         from aural.modelfile import write_json_atomic
@@ -119,39 +122,23 @@ def _settings(*, stages, strengths, content, loudness, true_peak, reference, bac
     return RegenerateSettings(stages=stages, strengths=strengths, content=content,
                               loudness_lufs=loudness, true_peak_dbtp=true_peak,
                               reference=reference, background_db=background, eq=eq,
-                              output_rate=_output_rate(sample_rate), bit_depth=bit_depth,
+                              output_rate=sample_rate, bit_depth=bit_depth,
                               stems_dir=stems_dir)
 
 
-def _output_rate(value: str) -> int | str:
-    from aural.audio_io import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
-    from aural.errors import AuralError
-
-    if value.strip().lower() == "input":
-        return "input"
-    try:
-        rate = int(value)
-    except ValueError:
-        rate = 0
-    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
-        raise AuralError(f"--sample-rate must be 'input' or a rate from {MIN_SAMPLE_RATE} to "
-                         f"{MAX_SAMPLE_RATE} Hz, got {value!r}")
-    return rate
-
-
-def _jobs(input_path: Path, output_path: Path | None, overwrite: bool,
-          bit_depth: str) -> list[tuple[Path, Path, bool]]:
+def _jobs(input_path: Path, output_path: Path | None, overwrite: bool, bit_depth: str,
+          allow_truncated: bool) -> list[tuple[Path, Path, bool]]:
     """(input, output, skip) for a file or every audio file of a folder."""
-    from aural.audio_io import audio_info, check_output_path
+    from aural.audio_io import check_output_path
+    from aural.commands._options import check_input_audio, check_new_output
     from aural.errors import AuralError
     from aural.regenerate import default_output, find_inputs, output_name
 
     if not input_path.is_dir():
-        audio_info(input_path)
+        check_input_audio(input_path, allow_truncated=allow_truncated)
         output_path = output_path or default_output(input_path)
-        if output_path.exists() and not overwrite:
-            raise AuralError("output exists; use --overwrite to replace it", path=output_path)
         check_output_path(output_path, bit_depth=bit_depth, protect=(input_path,))
+        check_new_output(output_path, overwrite=overwrite)
         return [(input_path, output_path, False)]
     if output_path is None:
         raise AuralError("INPUT is a folder: give an OUTPUT folder too", path=input_path)
@@ -167,12 +154,6 @@ def _jobs(input_path: Path, output_path: Path | None, overwrite: bool,
         target = output_name(path, input_path, output_path, ".wav")
         jobs.append((path, target, target.exists() and not overwrite))
     return jobs
-
-
-def _show_progress(progress: bool | None) -> bool:
-    import sys
-
-    return sys.stderr.isatty() if progress is None else progress
 
 
 def _run_jobs(regenerator, jobs: list[tuple[Path, Path, bool]], show: bool) -> list[dict]:

@@ -52,8 +52,10 @@ class TruePeakLimiter:
     """Streaming, linked, look-ahead true-peak limiter for ``(channels, samples)`` blocks."""
 
     def __init__(self, sample_rate: int, channels: int, *, ceiling_dbtp: float = -1.0,
-                 lookahead_ms: float = 3.0, release_ms: float = 60.0) -> None:
+                 lookahead_ms: float = 3.0, release_ms: float = 60.0,
+                 true_peak: bool = True) -> None:
         self.channels = channels
+        self.true_peak = true_peak                    # False: sample peaks (an integer file's limit)
         self.ceiling = 10 ** ((ceiling_dbtp - _SAFETY_DB) / 20.0)
         self.lookahead = max(int(round(lookahead_ms * 1e-3 * sample_rate)), 1)
         # Gain reduction (dB) decays by this factor per sample after a peak.
@@ -72,7 +74,8 @@ class TruePeakLimiter:
         lo = max(first - _CONTEXT, self._start)
         hi = min(last + _CONTEXT, self._start + self._buffer.shape[1])
         segment = self._buffer[:, lo - self._start:hi - self._start]
-        envelope = true_peak_envelope(segment)[first - lo:last - lo]
+        envelope = (true_peak_envelope(segment) if self.true_peak
+                    else np.abs(segment).max(axis=0))[first - lo:last - lo]
         with np.errstate(divide="ignore"):
             needed = np.maximum(20.0 * np.log10(np.maximum(envelope, 1e-12) / self.ceiling), 0.0)
         return needed

@@ -249,9 +249,10 @@ class Stage(ABC):
 
     def apply_file(self, input_path: str | Path, output_path: str | Path, *, strength: float = 1.0,
                    output_rate: int | None = None, bit_depth: str = "24",
-                   progress: bool = False) -> Path:
+                   progress: bool = False) -> Any:
         """Stream a file through the stage and write the result atomically (one-output stages;
-        strength 0 copies the input's samples, resampled only if ``output_rate`` asks)."""
+        strength 0 copies the input's samples, resampled only if ``output_rate`` asks).
+        Returns a :class:`aural.streaming.StreamResult`."""
         from aural.audio_io import audio_info
         from aural.streaming import stream_file
 

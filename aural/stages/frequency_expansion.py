@@ -45,6 +45,7 @@ class FrequencyExpansionConfig(SpectralConfig):
     noise_probability: float = 0.3          # mild noise, as the earlier stages leave it
     level_range_dbfs: tuple[float, float] = (-40.0, -18.0)
     max_boost_db: float = 40.0              # bound on any band's gain
+    fine_structure: str = "smooth"          # "smooth": band level, copy phase; "replicated"
     margin_hz: float = 300.0                # the loss ignores bands above the target's own bandwidth minus this
     present_loss_weight: float = 0.05       # weight of bands the input already has
     network: dict[str, Any] = field(default_factory=lambda: {
@@ -228,6 +229,11 @@ class FrequencyExpansion(SpectralStage):
         changed = high | low
         out = spectrum.copy()
         out[:, changed] = source[:, changed] * gain[:, changed]
+        if self.config.fine_structure == "smooth" and high.any():
+            # The band's predicted level spread evenly over its bins, with the copy's phase:
+            # a comb of partials in the wrong places costs more than no comb at all.
+            level = np.sqrt(self.bands.bin_gains(np.minimum(target_power, source_power * limit ** 2)))
+            out[:, high] = level[:, high] * np.exp(1j * np.angle(source[:, high]))
         return out
 
     # ---- evaluation -----------------------------------------------------------------------------
