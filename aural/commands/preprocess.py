@@ -50,7 +50,15 @@ def command(input_dir: str, out_root: str, sample_rate: int, per_channel: bool, 
       aural preprocess recordings/ --out-root data --sample-rate 44100 --per-channel
       aural preprocess data/raw/pairs --paired
     """
-    from aural.data.preprocess import PreprocessSettings, preprocess
+    from pathlib import Path
+
+    from aural.data.preprocess import PreprocessSettings, find_audio_files, preprocess
+    from aural.errors import AuralError
+
+    folder = Path(input_dir)
+    if not paired and folder.is_dir() and not find_audio_files(folder)[0]:
+        raise AuralError("no audio files (.wav, .flac, .ogg, .mp3, .aif) in this folder",
+                         path=folder)
 
     settings = PreprocessSettings(sample_rate=sample_rate, per_channel=per_channel,
                                   target_lufs=target_lufs, n_mels=n_mels, n_fft=n_fft,
