@@ -144,6 +144,33 @@ def regenerate_memory(hours: float) -> dict[str, float]:
             "rtf_end_to_end": wall / duration, "peak_memory_mb": peak}
 
 
+def tools_memory(durations_hours: list[float]) -> dict[str, dict[str, float]]:
+    """Peak memory of `aural preprocess` and `aural convert` on 48 kHz stereo files."""
+    import soundfile as sf
+
+    out: dict[str, dict[str, float]] = {}
+    for hours in durations_hours:
+        with tempfile.TemporaryDirectory() as folder:
+            raw = Path(folder) / "raw"
+            raw.mkdir()
+            source = raw / "long.wav"
+            minute = noisy_speech(60.0)
+            stereo = np.stack([minute, 0.7 * minute[::-1]]).T
+            with sf.SoundFile(source, "w", samplerate=RATE, channels=2, subtype="PCM_24") as f:
+                for _ in range(max(int(round(hours * 60)), 1)):
+                    f.write(stereo)
+            label = f"{hours:g} h" if hours >= 1 else f"{hours * 60:g} min"
+            for tool, args in (("preprocess", ["preprocess", str(raw), "--out-root",
+                                               str(Path(folder) / "data"), "--no-progress"]),
+                               ("convert", ["convert", str(source), str(Path(folder) / "c.flac"),
+                                            "--sample-rate", "44100", "--bit-depth", "16",
+                                            "--no-progress"])):
+                wall, peak, _ = _peak_run(args)
+                out[f"{tool} {label}"] = {"wall_seconds": wall, "peak_memory_mb": peak}
+                print(tool, label, f"{wall:.0f} s", f"{peak:.0f} MB", flush=True)
+    return out
+
+
 def data_tools() -> dict[str, dict[str, float]]:
     """Times real time of `aural preprocess` (all shared speech) and `aural simulate`
     (the train split of ../shared/data, every damage on)."""
@@ -165,7 +192,7 @@ def data_tools() -> dict[str, dict[str, float]]:
                          "wall_seconds": summary.wall_seconds, "times_real_time": summary.speed}}
 
 
-PARTS = ("speed", "regenerate", "memo", "memory", "data_tools")
+PARTS = ("speed", "regenerate", "memo", "memory", "data_tools", "tools_memory")
 
 
 def main() -> None:
@@ -195,6 +222,8 @@ def main() -> None:
     if "data_tools" in parts:
         report["data_tools"] = data_tools()
         print(json.dumps(report["data_tools"]), flush=True)
+    if "tools_memory" in parts:
+        report["tools_memory"] = tools_memory([1 / 60, 1.0, 3.0])
     if "memory" in parts:
         report["streaming"] = streaming_memory(args.hours)
         print(json.dumps(report["streaming"]), flush=True)
@@ -229,6 +258,12 @@ def markdown(report: dict, seconds: float) -> str:
             lines += [f"`{command}` on a {s['audio_hours']:.2f} h file, end to end: "
                       f"{s['wall_seconds']:.0f} s wall, RTF {s['rtf_end_to_end']:.4f}, peak memory "
                       f"{s['peak_memory_mb']:.0f} MB.", ""]
+    if "tools_memory" in report:
+        lines += ["Peak memory on 48 kHz stereo 24-bit WAV files (preprocess: decode, loudness-"
+                  "normalise, write audio and features; convert: to 44.1 kHz 16-bit FLAC):", "",
+                  "| run | wall | peak memory |", "|---|---|---|"]
+        lines += [f"| aural {name} | {v['wall_seconds']:.0f} s | {v['peak_memory_mb']:.0f} MB |"
+                  for name, v in report["tools_memory"].items()] + [""]
     if "data_tools" in report:
         tools = report["data_tools"]
         lines += ["| data tool | audio | wall | times real time |", "|---|---|---|---|"]

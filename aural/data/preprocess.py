@@ -343,6 +343,145 @@ def _entry(decoded: _Decoded, rel: Path, source: str, settings: PreprocessSettin
     return entry
 
 
+# ----------------------------------------------------------------------- long files, streamed
+
+#: Files longer than this are processed in blocks (two passes), so memory stays flat.
+LONG_FILE_SECONDS = 600.0
+_BLOCK_SECONDS = 10.0
+
+
+def _is_long(path: Path) -> bool:
+    from aural.audio_io import audio_info
+
+    return audio_info(path).duration > LONG_FILE_SECONDS
+
+
+class _MelFrames:
+    """Log-mel features of a signal fed in blocks, frame for frame as
+    :func:`aural.dsp.bands.log_mel_spectrogram` computes them on the whole signal."""
+
+    def __init__(self, sample_rate: int, n_fft: int, n_mels: int, target: np.ndarray) -> None:
+        from aural.dsp.bands import mel_filterbank
+        from aural.dsp.stft import StftConfig
+
+        self.config = StftConfig(n_fft=n_fft, hop=n_fft // 2)
+        self.window = self.config.window()
+        self.mel = mel_filterbank(sample_rate, n_fft, n_mels)
+        self.buffer = np.zeros(self.config.hop, np.float32)   # stft() pads one hop in front
+        self.target, self.written = target, 0
+
+    def _emit(self) -> None:
+        n, hop = self.config.n_fft, self.config.hop
+        count = min((len(self.buffer) - n) // hop + 1, len(self.target) - self.written)
+        if count <= 0:
+            return
+        frames = np.lib.stride_tricks.sliding_window_view(self.buffer, n)[::hop][:count]
+        power = np.abs(np.fft.rfft(frames * self.window, axis=-1)) ** 2
+        self.target[self.written:self.written + count] = 10.0 * np.log10(
+            np.maximum(power @ self.mel.T, 1e-10))
+        self.written += count
+        self.buffer = self.buffer[count * hop:]
+
+    def push(self, block: np.ndarray) -> None:
+        self.buffer = np.concatenate([self.buffer, block.astype(np.float32)])
+        self._emit()
+
+    def finish(self) -> None:
+        self.buffer = np.concatenate([self.buffer, np.zeros(2 * self.config.n_fft, np.float32)])
+        self._emit()
+
+
+def _stream_outputs(path: Path, sha: str, stem: Path, out_root: Path,
+                    settings: PreprocessSettings) -> tuple[_Decoded, list[dict[str, Any]], list[int]]:
+    """Decode, resample, normalise and write one long file in blocks: pass 1 measures the
+    loudness and keeps the resampled audio in a temporary file; pass 2 applies each row's
+    gain and writes the audio and its features."""
+    import tempfile
+
+    import soundfile as sf
+
+    from aural.audio_io import audio_info
+    from aural.mastering import Analysis
+    from aural.streaming import _StreamResampler
+
+    info = audio_info(path)
+    rows = info.channels if settings.per_channel else 1
+    whole = Analysis(info.sample_rate, info.channels)
+    per_row = [Analysis(settings.sample_rate, 1) for _ in range(rows)]
+    to_rate = _StreamResampler(info.sample_rate, settings.sample_rate, rows)
+    with tempfile.TemporaryDirectory(dir=out_root / UNCOMPRESSED, prefix=".aural-preprocess-") \
+            as scratch:
+        resampled = Path(scratch) / "resampled.wav"
+        with sf.SoundFile(str(resampled), "w", samplerate=settings.sample_rate, channels=rows,
+                          subtype="FLOAT") as out:
+            def keep(block: np.ndarray) -> None:
+                for index, meter in enumerate(per_row):
+                    meter.push(block[index:index + 1])
+                if block.shape[1]:
+                    out.write(block.T)
+
+            for chunk in sf.blocks(str(path), blocksize=int(_BLOCK_SECONDS * info.sample_rate),
+                                   dtype="float32", always_2d=True):
+                chunk = np.ascontiguousarray(chunk.T)
+                if not np.all(np.isfinite(chunk)):
+                    raise AuralError("contains NaN or infinite samples", path=path)
+                whole.push(chunk)
+                keep(to_rate(chunk if settings.per_channel else chunk.mean(axis=0, keepdims=True)))
+            keep(to_rate(np.zeros((rows, 0), np.float32), last=True))
+        decoded = _Decoded(path, sha, info.sample_rate, info.channels, info.duration,
+                           float(whole.loudness()), np.zeros((rows, 0), np.float32))
+        outputs, silent = [], []
+        for index, meter in enumerate(per_row):
+            loudness = meter.loudness()
+            if not np.isfinite(loudness) or loudness < -70.0:
+                silent.append(index)
+                continue
+            outputs.append(_stream_row(resampled, index, settings.target_lufs - loudness,
+                                       loudness, stem, out_root, settings, decoded.path))
+    if not outputs:
+        raise AuralError("is silent (nothing above -70 LUFS); cannot normalise its loudness",
+                         path=path)
+    return decoded, outputs, silent
+
+
+def _stream_row(resampled: Path, index: int, gain_db: float, before: float, stem: Path,
+                out_root: Path, settings: PreprocessSettings, source: Path) -> dict[str, Any]:
+    """Pass 2 for one row: gain, audio file and features, each written atomically."""
+    import soundfile as sf
+
+    from aural.audio_io import SUBTYPES, check_output_path
+
+    name = stem.name + (f".ch{index}" if settings.per_channel else "")
+    audio_rel = Path(UNCOMPRESSED) / stem.parent / (name + ".wav")
+    features_rel = Path(PREPROCESSED) / stem.parent / (name + ".npy")
+    for rel in (audio_rel, features_rel):
+        (out_root / rel).parent.mkdir(parents=True, exist_ok=True)
+    check_output_path(out_root / audio_rel, bit_depth=settings.bit_depth, protect=(source,))
+    samples = sf.info(str(resampled)).frames
+    n_frames = int(np.ceil((samples + settings.n_fft // 2) / (settings.n_fft // 2)))
+    gain = np.float32(10.0 ** (gain_db / 20.0))
+    with atomic_file(out_root / audio_rel) as audio_temp, \
+            atomic_file(out_root / features_rel, suffix=".npy") as features_temp:
+        features = np.lib.format.open_memmap(features_temp, mode="w+", dtype=np.float32,
+                                             shape=(n_frames, settings.n_mels))
+        mel = _MelFrames(settings.sample_rate, settings.n_fft, settings.n_mels, features)
+        with sf.SoundFile(str(audio_temp), "w", samplerate=settings.sample_rate, channels=1,
+                          subtype=SUBTYPES[settings.bit_depth], format="WAV") as out:
+            for block in sf.blocks(str(resampled), blocksize=int(_BLOCK_SECONDS
+                                                                 * settings.sample_rate),
+                                   dtype="float32", always_2d=True):
+                row = block[:, index] * gain
+                out.write(np.clip(row, -1.0, 1.0 - 2.0 ** -23) if settings.bit_depth != "float"
+                          else row)
+                mel.push(row)
+        mel.finish()
+        features.flush()
+        del features
+    return {"channel": index if settings.per_channel else "mix", "audio": audio_rel.as_posix(),
+            "features": features_rel.as_posix(), "samples": int(samples), "frames": n_frames,
+            "loudness_lufs_before": round(before, 3), "gain_db": round(gain_db, 3)}
+
+
 # ----------------------------------------------------------------------------- the run
 
 def preprocess(input_dir: str | Path, out_root: str | Path,
@@ -431,10 +570,15 @@ def _run_files(input_dir: Path, out_root: Path, settings: PreprocessSettings,
             if _unchanged(old, sha, key, out_root):
                 report.skipped.append(name)
                 continue
-            decoded = _decode(path, sha, settings)
-            _remove_outputs(old, out_root)
-            outputs, silent = _write_outputs(decoded, decoded.signals, stems[path], out_root,
-                                             settings)
+            if _is_long(path):
+                _remove_outputs(old, out_root)
+                decoded, outputs, silent = _stream_outputs(path, sha, stems[path], out_root,
+                                                           settings)
+            else:
+                decoded = _decode(path, sha, settings)
+                _remove_outputs(old, out_root)
+                outputs, silent = _write_outputs(decoded, decoded.signals, stems[path], out_root,
+                                                 settings)
         except AuralError as exc:
             report.failed.append(Problem(name, _reason(exc, path)))
             continue
