@@ -23,6 +23,7 @@ COMMANDS = {
     "models": "aural.commands.models",
     "fetch-data": "aural.commands.fetch_data",
     "convert": "aural.commands.convert",
+    "listen": "aural.commands.listen",
 }
 
 SHORT_HELP = {
@@ -35,6 +36,7 @@ SHORT_HELP = {
     "models": "List the shipped models and their measured metrics.",
     "fetch-data": "Bring in extra real recordings from Debian packages (for training).",
     "convert": "Convert an audio file's format, rate, channels or bit depth.",
+    "listen": "Build a blind listening test (A/B or MUSHRA) and summarise its answers.",
 }
 
 
