@@ -214,18 +214,22 @@ def log_spectral_distance(reference: np.ndarray, estimate: np.ndarray, sample_ra
 
 def short_term_loudness_error_lu(reference: np.ndarray, estimate: np.ndarray,
                                  sample_rate: int) -> float:
-    """RMS difference in LU of the two short-term loudness trajectories (3 s, every 100 ms).
+    """RMS difference in LU of the two short-term loudness trajectories (3 s, every 100 ms),
+    after matching their integrated loudness (the contour's shape, not the overall level).
 
     Only windows where the reference is above the -70 LUFS gate count (the
     dynamic_compression target); ``nan`` if there are none.
     """
-    from aural.dsp.loudness import ABSOLUTE_GATE_LUFS, short_term_loudness
+    from aural.dsp.loudness import ABSOLUTE_GATE_LUFS, integrated_loudness, short_term_loudness
 
     reference, estimate = trim_pair(reference, estimate)
     if len(reference) == 0:
         return float("nan")
+    offset = integrated_loudness(reference, sample_rate) - integrated_loudness(estimate,
+                                                                               sample_rate)
     ref_curve = short_term_loudness(reference, sample_rate)
-    est_curve = short_term_loudness(estimate, sample_rate)
+    est_curve = short_term_loudness(estimate, sample_rate) + (offset if np.isfinite(offset)
+                                                              else 0.0)
     # Floor the estimate at the gate so a silent window counts as a finite, large miss.
     keep = ref_curve >= ABSOLUTE_GATE_LUFS
     if not np.any(keep):

@@ -9,6 +9,7 @@ from aural.errors import AuralError
 #: Every stage AURAL knows, in the seed's pipeline order; ``module:Class``.
 STAGES = {
     "noise_reduction": "aural.stages.noise_reduction:NoiseReduction",
+    "dynamic_compression": "aural.stages.dynamic_compression:DynamicCompression",
     "frequency_expansion": "aural.stages.frequency_expansion:FrequencyExpansion",
 }
 

@@ -1,0 +1,240 @@
+"""dynamic_compression: undoes a phone's automatic gain control, over-compression and
+limiting, and eases clipped peaks.
+
+A phone's AGC and compressor change the level over time, band by band at most; undoing
+them means boosting as well as cutting. A compact band U-Net with a long temporal
+bottleneck (dilated convolutions reaching about 2.7 s each way, longer than an AGC's
+release) predicts a gain per band and frame in +-30 dB, applied to the input's STFT. The
+overall level is left alone (the target has the degraded recording's level): even
+levelling to a loudness target is mix_and_master's job. Training pairs come from the phone
+simulator (one module makes every pair): AGC, compression, clipping and mild noise on
+real speech and music.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from aural.errors import AuralError
+from aural.stages.base import TrainingPair
+from aural.stages.spectral import SpectralConfig, SpectralStage
+
+#: Damage the test set applies, each alone, to held-out speech and music.
+TEST_DAMAGE = ("agc", "compression", "clipping 1%", "clipping 5%", "clipping 20%")
+#: Gains are tanh outputs scaled to this range (dB).
+MAX_GAIN_DB = 30.0
+
+
+def _damage(kind: str | None = None):
+    """Simulator settings: the stage's training mix, or one kind of damage for the tests."""
+    from aural.data.simulator import DamageConfig
+
+    off = {name: {"enabled": False} for name in ("reverb", "mic_response", "codec", "level")}
+    training = {"agc": {"probability": 0.6, "attack_s": [0.005, 0.3], "release_s": [0.1, 3.0],
+                        "target_dbfs": [-26.0, -12.0], "max_gain_db": [10.0, 30.0]},
+                "over_compression": {"probability": 0.5, "ratio": [2.0, 20.0],
+                                     "threshold_db": [-35.0, -10.0]},
+                "clipping": {"probability": 0.35, "clipped_fraction": [0.001, 0.2],
+                             "soft_probability": 0.4},
+                "noise": {"probability": 0.5, "snr_db": [25.0, 45.0]}}
+    if kind is not None:
+        one = {"agc": "agc", "compression": "over_compression"}.get(kind, "clipping")
+        training = {name: ({**values, "probability": 1.0} if name == one
+                           else {"enabled": False}) for name, values in training.items()}
+        if one == "clipping":
+            fraction = float(kind.split()[1].rstrip("%")) / 100.0
+            training["clipping"].update(clipped_fraction=[fraction, fraction], soft_probability=0.0)
+    return DamageConfig.from_dict({**off, **training})
+
+
+@dataclass
+class DynamicCompressionConfig(SpectralConfig):
+    """Dynamics settings beyond the shared ones (defaults = the shipped model's)."""
+
+    n_fft: int = 1024                       # 21 ms frames, 10.7 ms hop at 48 kHz
+    linear_below_hz: float = 250.0          # 6 single bins below, ERB bands above
+    n_erb_bands: int = 26                   # 32 features in all
+    segment_seconds: float = 4.0            # longer than an AGC's release
+    batch_size: int = 12
+    learning_rate: float = 2e-3
+    steps_per_epoch: int = 150
+    max_minutes: float = 30.0
+    music_probability: float = 0.3
+    clean_probability: float = 0.1          # undamaged examples: "leave it alone"
+    level_range_dbfs: tuple[float, float] = (-32.0, -14.0)
+    network: dict[str, Any] = field(default_factory=lambda: {
+        "channels": [16, 24, 32, 48], "bottleneck_units": 96,
+        "dilations": [1, 2, 4, 8, 16, 32, 64]})
+
+
+@dataclass
+class DynamicsPool:
+    """Speech clips by speaker and music recordings of one split, at the stage's rate."""
+
+    speakers: dict[str, list[np.ndarray]]
+    music: list[np.ndarray]
+    sources: list[str]
+    file_count: int
+    fingerprint: str
+
+
+class DynamicCompression(SpectralStage):
+    """Band-gain U-Net (+-30 dB) with a long temporal context, at 48 kHz."""
+
+    name = "dynamic_compression"
+    config_class = DynamicCompressionConfig
+    description = ("Undoes AGC pumping and over-compression: per-band gains in +-30 dB from a "
+                   "band U-Net that sees about 2.7 s either side, applied to the 48 kHz STFT.")
+    report_metrics = ("short_term_loudness_error", "si_sdr", "pesq_wb")
+    selection_metric = "score"
+
+    config: DynamicCompressionConfig
+
+    # ---- data -----------------------------------------------------------------------------
+    def load_training_pool(self, split: str) -> DynamicsPool:
+        from aural.audio_io import load_audio
+        from aural.data.sources import catalogue
+        from aural.hashing import data_fingerprint
+
+        if split == "test":
+            raise ValueError("the test split is for evaluation only; see test_items()")
+        rate = self.config.sample_rate
+        speakers: dict[str, list[np.ndarray]] = {}
+        music, paths, sources = [], [], set()
+        limit = self.config.max_files_per_kind
+        recordings = catalogue(split=split, kinds=("speech", "music"),
+                               collections=("gcompris", "sonic_pi_music"))
+        taken: dict[str, int] = {}
+        for recording in recordings:
+            if recording.kind == "music" and "vocal" in recording.path.stem.lower():
+                continue
+            taken[recording.kind] = taken.get(recording.kind, 0) + 1
+            if limit is not None and taken[recording.kind] > limit:
+                continue
+            try:
+                audio = load_audio(recording.path, sample_rate=rate, mono=True)[0][0]
+            except AuralError:
+                continue  # a handful of shared files do not decode; the survey lists them
+            paths.append(str(recording.path))
+            sources.add(recording.origin)
+            if recording.kind == "music":
+                music.append(audio)
+            else:
+                speakers.setdefault(recording.source, []).append(audio)
+        if not speakers:
+            raise AuralError(f"no {split} speech found for {self.name}")
+        return DynamicsPool(speakers, music, sorted(sources), len(paths), data_fingerprint(paths))
+
+    def add_user_recordings(self, pool: DynamicsPool, recordings: list[np.ndarray]) -> None:
+        """A user's clean recordings join as one more speaker."""
+        pool.speakers.setdefault("user", []).extend(recordings)
+
+    def _clean_segment(self, rng: np.random.Generator, pool: DynamicsPool, length: int) -> np.ndarray:
+        from aural.data.mixing import random_excerpt
+
+        if pool.music and rng.random() < self.config.music_probability:
+            return random_excerpt(pool.music[int(rng.integers(len(pool.music)))], length, rng)
+        # One speaker's clips joined with pauses: an AGC does its worst in the pauses.
+        clips = pool.speakers[list(pool.speakers)[int(rng.integers(len(pool.speakers)))]]
+        pieces, total = [], 0
+        while total < length:
+            clip = clips[int(rng.integers(len(clips)))]
+            gap = np.zeros(int(rng.uniform(0.05, 0.7) * self.config.sample_rate), np.float32)
+            pieces += [clip, gap]
+            total += len(clip) + len(gap)
+        joined = np.concatenate(pieces)
+        start = int(rng.integers(0, max(len(joined) - length, 0) + 1))
+        return joined[start:start + length]
+
+    def make_pair(self, rng: np.random.Generator, pool: DynamicsPool) -> TrainingPair:
+        from aural.data.simulator import simulate
+
+        c = self.config
+        length = int(c.segment_seconds * c.sample_rate)
+        clean = self._clean_segment(rng, pool, length).astype(np.float32)
+        rms = np.sqrt(np.mean(clean ** 2)) + 1e-9
+        clean = clean * (10 ** (rng.uniform(*c.level_range_dbfs) / 20) / rms)
+        clean = np.clip(clean, -0.99, 0.99).astype(np.float32)
+        if rng.random() < c.clean_probability:
+            return TrainingPair(clean.copy(), clean)
+        degraded, _ = simulate(clean, c.sample_rate, rng, _damage(), noises=[], rirs=[])
+        # The target keeps the degraded recording's overall level: only the dynamics change.
+        scale = np.sqrt(np.mean(degraded ** 2) / (np.mean(clean ** 2) + 1e-12))
+        return TrainingPair(degraded.astype(np.float32), (clean * scale).astype(np.float32))
+
+    # ---- network --------------------------------------------------------------------------
+    def example(self, pair: TrainingPair) -> tuple[np.ndarray, np.ndarray]:
+        """Features; target: the band-level change (in +-30 dB units) and a loss weight."""
+        degraded, target = self.spectrum(pair.degraded), self.spectrum(pair.target)
+        x = self.features(degraded)
+        delta = (self.features(target) - x)[..., 0] * 20.0 / MAX_GAIN_DB
+        # Bands where both are near silence carry no information about the gain.
+        audible = np.maximum(x[..., 0], self.features(target)[..., 0]) > (-75.0 + 60.0) / 20.0
+        weight = np.where(audible, 1.0, 0.05).astype(np.float32)
+        return x, np.stack([np.clip(delta, -1.0, 1.0), weight], axis=-1).astype(np.float32)
+
+    def build_model(self) -> Any:
+        from aural.networks import BandUNetConfig, band_unet
+
+        net = self.config.network
+        unet = BandUNetConfig(channels=tuple(net["channels"]),
+                              bottleneck_units=int(net["bottleneck_units"]),
+                              dilations=tuple(net["dilations"]), output_activation="tanh")
+        n = self.bands.n_features
+        return band_unet(n, n, unet, name="dynamic_compression_unet")
+
+    def loss(self) -> Any:
+        from aural.losses import WeightedBandLoss
+
+        return WeightedBandLoss()
+
+    def apply_output(self, spectrum: np.ndarray, output: np.ndarray) -> dict[str, np.ndarray]:
+        """Band gains in dB (tanh x 30), spread over the bins, applied to the input's STFT."""
+        gains = 10 ** (output * MAX_GAIN_DB / 20.0)
+        return {"audio": spectrum * self.bands.bin_gains(gains)}
+
+    # ---- evaluation -------------------------------------------------------------------------
+    def test_items(self, split: str = "test") -> list[dict[str, Any]]:
+        """Held-out speech and songs (one recording per speaker or song), each with every kind
+        of damage of :data:`TEST_DAMAGE` alone, plus the clean original (do no harm)."""
+        from aural.audio_io import load_audio
+        from aural.data.simulator import simulate
+        from aural.data.sources import catalogue
+
+        rate = self.config.sample_rate
+        # One recording per speaker or song: a speaker's files joined with short pauses up
+        # to 20 s, so the 3 s loudness windows have a contour to follow.
+        joined: dict[str, list[np.ndarray]] = {}
+        kinds: dict[str, str] = {}
+        for recording in catalogue(split=split, kinds=("speech", "music")):
+            if recording.source.startswith("klettres_") or (
+                    recording.kind == "music" and "mix" not in recording.path.stem.lower()):
+                continue
+            parts = joined.setdefault(recording.source, [])
+            if sum(len(p) for p in parts) < 20 * rate:
+                parts += [load_audio(recording.path, sample_rate=rate, mono=True)[0][0],
+                          np.zeros(int(0.3 * rate), np.float32)]
+            kinds[recording.source] = recording.kind
+        items = []
+        for index, (source, parts) in enumerate(sorted(joined.items())):
+            clean = np.concatenate(parts)[: 20 * rate]
+            clean = (clean * 10 ** (-22 / 20) / (np.sqrt(np.mean(clean ** 2)) + 1e-9)).astype(np.float32)
+            content = "music" if kinds[source] == "music" else "speech"
+            for number, kind in enumerate(TEST_DAMAGE):
+                rng = np.random.default_rng([index, number, 11])
+                degraded, _ = simulate(clean, rate, rng, _damage(kind), noises=[], rirs=[])
+                scale = np.sqrt(np.mean(degraded ** 2) / (np.mean(clean ** 2) + 1e-12))
+                items.append({"name": f"{source}@{kind}", "degraded": degraded,
+                              "reference": (clean * scale).astype(np.float32),
+                              "group": f"{kind}, {content}"})
+            items.append({"name": f"{source}@clean", "degraded": clean.copy(), "reference": clean,
+                          "group": f"clean, {content}"})
+        return items
+
+    def baselines(self) -> dict[str, Any]:
+        from aural.baselines.dynamics import BASELINES
+
+        return dict(BASELINES)

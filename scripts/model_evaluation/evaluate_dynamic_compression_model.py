@@ -1,0 +1,8 @@
+"""Evaluate the dynamic_compression stage (thin entry point: same as `aural evaluate dynamic_compression`)."""
+
+import sys
+
+from aural.cli import main
+
+if __name__ == "__main__":
+    main(["evaluate", "dynamic_compression", *sys.argv[1:]])
