@@ -107,3 +107,13 @@ def test_in_memory_runner_with_and_without_stages(shared_data):
     out, report = denoise.process(audio, rate)
     assert report["stages"] == ["noise_reduction"]
     assert report["mastering"]["true_peak_after_dbtp"] <= -1.0
+
+
+def test_silence_in_silence_out(tmp_path):
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(48_000 * 2), 48_000, subtype="PCM_16")
+    result = _aural("regenerate", str(silent), str(tmp_path / "out.wav"), "--stages", "none",
+                    timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "silence" in result.stdout
+    assert np.max(np.abs(sf.read(tmp_path / "out.wav")[0])) == 0.0

@@ -190,7 +190,11 @@ def _run_jobs(regenerator, jobs: list[tuple[Path, Path, bool]], show: bool) -> l
 def _summary(report: dict) -> str:
     m = report["mastering"]
     stages = ", ".join(report["stages"]) or "no stage"
+
+    def level(value, unit):
+        return "silence" if value is None else f"{value:.1f} {unit}"
+
     return (f"wrote {report['output']} ({report['duration_seconds']:.1f} s; {stages}; "
-            f"{report['content_decision']}; loudness {m['loudness_before_lufs']:.1f} -> "
-            f"{m['loudness_after_lufs']:.1f} LUFS, true peak {m['true_peak_after_dbtp']:.1f} dBTP; "
-            f"{report['total_seconds']:.1f} s)")
+            f"{report['content_decision']}; loudness {level(m['loudness_before_lufs'], 'LUFS')} -> "
+            f"{level(m['loudness_after_lufs'], 'LUFS')}, true peak "
+            f"{level(m['true_peak_after_dbtp'], 'dBTP')}; {report['total_seconds']:.1f} s)")

@@ -227,3 +227,68 @@ def fft_highpass(audio: np.ndarray, cutoff: float, sample_rate: int, *, order: i
     with np.errstate(divide="ignore"):
         response = 1.0 / np.sqrt(1.0 + (cutoff / np.maximum(freqs, 1e-9)) ** (2 * order))
     return np.fft.irfft(spectrum * response, n=audio.shape[-1], axis=-1).astype(np.float32)
+
+
+def linear_phase_fir(frequencies_hz: np.ndarray, gains_db: np.ndarray, sample_rate: int, *,
+                     taps: int) -> np.ndarray:
+    """A linear-phase FIR (odd length ``taps``) through the given magnitude points.
+
+    Between the points the gain (dB) is interpolated in log-frequency, so third-octave
+    points give a smooth curve; below the first point and above the last it stays flat.
+    The frequency-sampled response is Hann-windowed, which smooths it over about
+    ``2 * sample_rate / taps`` Hz.
+    """
+    frequencies_hz = np.asarray(frequencies_hz, dtype=np.float64)
+    gains_db = np.asarray(gains_db, dtype=np.float64)
+    taps = int(taps) | 1
+    n_fft = 1 << int(np.ceil(np.log2(4 * taps)))
+    grid = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    log_grid = np.log(np.maximum(grid, frequencies_hz[0]))
+    response_db = np.interp(log_grid, np.log(frequencies_hz), gains_db)
+    impulse = np.fft.irfft(10.0 ** (response_db / 20.0), n=n_fft)
+    half = taps // 2
+    centred = np.concatenate([impulse[-half:], impulse[:half + 1]])
+    return centred * np.hanning(taps + 2)[1:-1]
+
+
+class StreamingFir:
+    """Block-by-block convolution with a linear-phase (odd-length, symmetric) FIR, its delay
+    removed: :meth:`push` and :meth:`flush` together return as many samples as were pushed,
+    identical to filtering the whole signal at once."""
+
+    def __init__(self, taps: np.ndarray, channels: int) -> None:
+        self.taps = np.asarray(taps, dtype=np.float64)
+        self.delay = (len(self.taps) - 1) // 2
+        self.channels = channels
+        self._tail = np.zeros((channels, len(self.taps) - 1))
+        self._to_drop = self.delay
+        self._pushed = 0
+        self._given = 0
+
+    def _convolve(self, block: np.ndarray) -> np.ndarray:
+        if block.shape[1]:
+            full = scipy.signal.oaconvolve(block, self.taps[np.newaxis], axes=-1)
+        else:
+            full = np.zeros((self.channels, len(self.taps) - 1))
+        full[:, :self._tail.shape[1]] += self._tail
+        n = block.shape[1]
+        out, self._tail = full[:, :n], full[:, n:]
+        return out
+
+    def push(self, block: np.ndarray) -> np.ndarray:
+        """Filter a block; return the output ready so far (float64)."""
+        block = np.asarray(block, dtype=np.float64).reshape(self.channels, -1)
+        self._pushed += block.shape[1]
+        out = self._convolve(block)
+        drop = min(self._to_drop, out.shape[1])
+        self._to_drop -= drop
+        out = out[:, drop:]
+        self._given += out.shape[1]
+        return out
+
+    def flush(self) -> np.ndarray:
+        """The last ``delay`` samples; call once at the end."""
+        rest = self._tail[:, self._to_drop:]
+        out = rest[:, : self._pushed - self._given]
+        self._given += out.shape[1]
+        return out

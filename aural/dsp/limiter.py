@@ -14,7 +14,8 @@ The limiter (:class:`TruePeakLimiter`), per sample, in decibels of gain reductio
 1. asked: how far the true-peak envelope is above the ceiling (0 where it is not);
 2. a window maximum over ``hold`` samples before and ``lookahead + guard`` after: every
    sample in the ramp before a peak, and in the hold after it, asks for that peak's gain;
-3. release: a peak hold with exponential decay (never less reduction than asked for);
+3. release: a peak hold whose reduction (1 - gain) decays exponentially (never less
+   reduction than asked for);
 4. attack: two moving averages whose lengths add up to the look-ahead, which turn each
    jump into a smooth S-shaped ramp that reaches full depth ``guard`` samples before the
    peak. The gain is therefore constant over the interpolation filter's reach around every
@@ -129,7 +130,8 @@ def true_peak_envelope(audio: np.ndarray, *, floor: float = 0.0) -> np.ndarray:
     padded = np.zeros((audio.shape[0], pieces * _PIECE + 2 * REACH), np.float32)
     padded[:, REACH + 1:REACH + 1 + n] = audio
     loudest = np.pad(sample_peak, (1, pieces * _PIECE - n - 1)).reshape(pieces, _PIECE).max(axis=1)
-    nearby = np.maximum(loudest, np.maximum(np.pad(loudest[1:], (0, 1)), np.pad(loudest[:-1], (1, 0))))
+    neighbours = np.maximum(np.pad(loudest[1:], (0, 1)), np.pad(loudest[:-1], (1, 0)))
+    nearby = np.maximum(loudest, neighbours)
     chosen = np.flatnonzero(nearby * _MAX_GAIN > floor)
     points = np.zeros(pieces * _PIECE, np.float32)
     for group in np.array_split(chosen, max(1, len(chosen) // 128)):
@@ -146,7 +148,7 @@ class TruePeakMeter:
 
     def __init__(self, channels: int) -> None:
         self.channels = channels
-        self._tail = np.zeros((channels, 0), np.float32)   # the last 2 REACH samples seen
+        self._tail = np.zeros((channels, 0), np.float32)   # the last 2 REACH + 2 samples
         self.peak = 0.0
 
     def push(self, block: np.ndarray) -> None:
@@ -155,16 +157,18 @@ class TruePeakMeter:
         if block.shape[1] == 0:
             return
         joined = np.concatenate([self._tail, block], axis=1)
-        # Only values above the running peak matter; the envelope is exact away from the ends.
+        # Only values above the running peak matter. A value is exact once REACH + 1 samples
+        # either side are known: count those not counted before.
         envelope = true_peak_envelope(joined, floor=self.peak)
-        ready = envelope[:max(joined.shape[1] - REACH - 1, 0)]
-        self.peak = max(self.peak, float(ready.max(initial=0.0)))
+        known = envelope[max(self._tail.shape[1] - REACH - 1, 0):max(len(envelope) - REACH - 1, 0)]
+        self.peak = max(self.peak, float(known.max(initial=0.0)))
         self._tail = joined[:, -2 * REACH - 2:]
 
     def dbtp(self) -> float:
-        """The true peak so far, in dBTP (``-inf`` for silence)."""
+        """The true peak so far, in dBTP (``-inf`` for silence); after it, nothing follows."""
         envelope = true_peak_envelope(self._tail, floor=self.peak)
-        peak = max(self.peak, float(envelope.max(initial=0.0)))
+        last = envelope[max(len(envelope) - REACH - 1, 0):]
+        peak = max(self.peak, float(last.max(initial=0.0)))
         return float(20 * np.log10(peak)) if peak > 0 else float("-inf")
 
 
@@ -172,10 +176,10 @@ class TruePeakLimiter:
     """Streaming, linked, look-ahead true-peak limiter for ``(channels, samples)`` blocks."""
 
     def __init__(self, sample_rate: int, channels: int, *, ceiling_dbtp: float = -1.0,
-                 lookahead_ms: float = 3.0, hold_ms: float = 3.0, release_ms: float = 80.0,
+                 lookahead_ms: float = 3.0, hold_ms: float = 10.0, release_ms: float = 80.0,
                  true_peak: bool = True) -> None:
         self.channels = channels
-        self.true_peak = true_peak                    # False: sample peaks (an integer file's limit)
+        self.true_peak = true_peak        # False: sample peaks (an integer file's limit)
         margin = _SAFETY_DB if true_peak else 0.0
         self.ceiling = 10 ** ((ceiling_dbtp - margin) / 20.0)
         ramp = max(int(round(lookahead_ms * 1e-3 * sample_rate)), 2)
@@ -216,7 +220,7 @@ class TruePeakLimiter:
             logs = np.log(np.maximum(asked, 1e-30)) - k * self._log_decay
             carried = np.log(max(self._held, 1e-30))
         held = np.exp(np.maximum.accumulate(np.maximum(logs, carried)) + k * self._log_decay)
-        held = np.where(held < 1e-9, 0.0, held)
+        held = np.where(held < 1e-6, 0.0, held)   # below -120 dB: exactly untouched
         self._held = float(held[-1]) if len(held) else self._held
         return held
 
@@ -242,11 +246,15 @@ class TruePeakLimiter:
         before, after = self.hold, self.lookahead
         asked = self._asked(self._emitted - before, end + after)
         size = before + after + 1
-        # Window [i - hold, i + lookahead]: maximum_filter1d centres at size // 2 - origin.
-        window = maximum_filter1d(asked, size=size, origin=size // 2 - before,
+        # Window [i - hold, i + lookahead]: maximum_filter1d's starts at i - size // 2 - origin.
+        window = maximum_filter1d(asked, size=size, origin=before - size // 2,
                                   mode="constant")[before:before + n]
         initial = float(window[:self.lookahead + 1].max(initial=0.0))
-        smoothed = self._smooth(self._release(window), initial)
+        # Release in the linear domain: the reduction 1 - gain decays exponentially, so a
+        # click 40 dB over is back to -4 dB after one release time, not still at -15 dB.
+        reduction = 1.0 - 10 ** (-window / 20.0)
+        released = -20.0 * np.log10(1.0 - np.minimum(self._release(reduction), 1.0 - 1e-12))
+        smoothed = self._smooth(released, initial)
         self.max_reduction_db = max(self.max_reduction_db, float(np.max(smoothed, initial=0.0)))
         gain = (10 ** (-smoothed / 20.0)).astype(np.float32)
         x = self._buffer[:, self._emitted - self._start:end - self._start]
