@@ -212,13 +212,17 @@ class Regenerator:
         out_rate = (info.sample_rate if self.settings.output_rate == "input"
                     else int(self.settings.output_rate))
         started = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="aural-regenerate-") as scratch:
-            chained = Path(scratch) / "chain.wav"
-            timings = _stream_chain(plan.stages, input_path, chained, out_rate,
-                                    self.settings.strengths, progress=progress,
-                                    label=output_path.name)
-            chain_seconds = time.perf_counter() - started
-            mastering = self._master_file(chained, output_path, plan, out_rate, scratch)
+        try:
+            with tempfile.TemporaryDirectory(prefix="aural-regenerate-") as scratch:
+                chained = Path(scratch) / "chain.wav"
+                timings = _stream_chain(plan.stages, input_path, chained, out_rate,
+                                        self.settings.strengths, progress=progress,
+                                        label=output_path.name)
+                chain_seconds = time.perf_counter() - started
+                mastering = self._master_file(chained, output_path, plan, out_rate, scratch)
+        except (OSError, RuntimeError) as exc:  # a full disk, a vanished folder, libsndfile
+            reason = getattr(exc, "strerror", None) or " ".join(str(exc).split())
+            raise AuralError(f"could not write audio ({reason})", path=output_path) from None
         report = self._report(plan, chain_seconds, mastering, out_rate)
         report.update({"input": str(input_path), "output": str(output_path),
                        "duration_seconds": round(info.duration, 3),

@@ -163,3 +163,58 @@ def test_a_killed_run_leaves_nothing_half_written(tmp_path, sig):
     else:
         assert leftovers == []
         assert process.returncode != 0 and "interrupted" in process.stderr.read().decode()
+
+
+def _extreme(name, folder):
+    rate, channels, subtype = 16_000, 1, "PCM_16"
+    t = np.arange(rate) / rate
+    if name == "silence":
+        audio = np.zeros(rate)
+    elif name == "dc_offset":
+        audio = 0.3 + 0.05 * np.sin(2 * np.pi * 300 * t)
+    elif name == "full_scale_square":
+        audio = np.sign(np.sin(2 * np.pi * 100 * t)) * 0.99997
+    elif name == "one_sample":
+        audio = np.array([0.5])
+    elif name == "8_khz":
+        rate, audio = 8_000, 0.3 * np.sin(2 * np.pi * 300 * np.arange(8_000) / 8_000)
+    elif name == "192_khz":
+        rate = 192_000
+        audio = 0.3 * np.sin(2 * np.pi * 300 * np.arange(rate // 2) / rate)
+    elif name == "8_channels":
+        channels, audio = 8, np.stack([0.1 * (c + 1) * np.sin(2 * np.pi * 200 * t)
+                                       for c in range(8)]).T
+    else:  # 64-bit float
+        subtype, audio = "DOUBLE", 0.3 * np.sin(2 * np.pi * 300 * t)
+    path = folder / f"{name}.wav"
+    sf.write(path, audio, rate, subtype=subtype)
+    return path, rate, channels, len(audio)
+
+
+EXTREMES = ["silence", "dc_offset", "full_scale_square", "one_sample", "8_khz", "192_khz",
+            "8_channels", "float64"]
+
+
+@pytest.mark.parametrize("name", EXTREMES)
+def test_extreme_but_valid_inputs_give_a_valid_output(tmp_path, name):
+    """The documented result, not an error: same length and channels (apply, convert) or
+    48 kHz mastered audio (regenerate), finite samples within full scale."""
+    from aural.cli import main
+
+    path, rate, channels, frames = _extreme(name, tmp_path)
+    before = path.read_bytes()
+    runs = {"convert": (["convert", str(path), str(tmp_path / "c.wav")], rate),
+            "apply": (["apply", "noise_reduction", str(path), str(tmp_path / "a.wav"),
+                       "--no-progress"], rate),
+            "regenerate": (["regenerate", str(path), str(tmp_path / "r.wav"), "--no-progress",
+                            "--stages", "noise_reduction,frequency_expansion"], 48_000)}
+    for command, (argv, out_rate) in runs.items():
+        main(argv)
+        out, written_rate = sf.read(tmp_path / f"{command[0]}.wav", always_2d=True)
+        assert written_rate == out_rate, command
+        assert out.shape[1] == channels, command
+        assert abs(out.shape[0] - frames * out_rate / rate) <= 2, command
+        assert np.all(np.isfinite(out)) and np.max(np.abs(out)) <= 1.0, command
+        if name == "silence":
+            assert np.max(np.abs(out)) == 0.0, command
+    assert path.read_bytes() == before
