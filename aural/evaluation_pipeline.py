@@ -149,10 +149,16 @@ def score(reference: np.ndarray, estimate: np.ndarray, target_lufs: float,
 
     reference, estimate = trim_pair(reference, estimate)
     quality = evaluate_pair(reference, estimate, RATE, metrics=("pesq_wb", "stoi", "si_sdr"))
-    # LSD compares levels too: match the estimate's level to the reference's first.
+    # LSD compares levels too: match the estimate's level to the reference's first; and
+    # only up to the reference's own bandwidth (a 16 kHz recording says nothing above 8 kHz).
+    from aural.dsp.bandwidth import detect_cutoff
+    from aural.metrics import log_spectral_distance
+
     gain = float(np.dot(reference, estimate) / (np.dot(estimate, estimate) + 1e-12))
-    spectral = evaluate_pair(reference, estimate * abs(gain), RATE,
-                             metrics=("lsd", "lsd_above_4khz"))
+    top = detect_cutoff(reference, RATE)
+    spectral = {"lsd": log_spectral_distance(reference, estimate * abs(gain), RATE, max_hz=top),
+                "lsd_above_4khz": log_spectral_distance(reference, estimate * abs(gain), RATE,
+                                                        min_hz=4000.0, max_hz=top)}
     loudness = integrated_loudness(estimate[np.newaxis], RATE)
     out = {**quality, **spectral, "loudness_lufs": loudness,
            "loudness_error_lu": abs(loudness - target_lufs) if np.isfinite(loudness) else np.nan,
@@ -183,7 +189,9 @@ def _systems(orders: bool) -> dict[str, Callable[[np.ndarray, str], np.ndarray]]
     if orders:
         from aural.modelfile import default_model_path
 
-        seen = set()
+        from aural.regenerate import DEFAULT_ORDER
+
+        seen = {tuple(n for n in DEFAULT_ORDER if default_model_path(n).exists())}
         for label, order in ORDERS.items():
             shipped = tuple(n for n in order if default_model_path(n).exists())
             if shipped in seen or len(shipped) < 2:

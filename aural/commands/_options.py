@@ -40,6 +40,9 @@ def quiet_tensorflow() -> None:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
             import keras  # noqa: F401  (imports tensorflow)
+            import tensorflow as tf
+
+            tf.get_logger().setLevel("ERROR")  # retracing notices are not the user's business
     finally:
         os.dup2(saved, 2)
         os.close(saved)
