@@ -250,3 +250,15 @@ def save_audio(path: str | Path, audio: np.ndarray, sample_rate: int, *, bit_dep
     except (OSError, sf.LibsndfileError, RuntimeError) as exc:
         raise AuralError(f"could not write audio ({_short(exc)})", path=path) from None
     return path
+
+
+def read_blocks(path: str | Path, *, seconds: float = 10.0):
+    """Decode ``path`` piece by piece: ``(channels, n)`` float32 blocks of about ``seconds``,
+    each checked for NaN and infinite samples (memory stays flat however long the file)."""
+    rate = audio_info(path).sample_rate
+    for chunk in sf.blocks(str(path), blocksize=max(int(seconds * rate), 1), dtype="float32",
+                           always_2d=True):
+        chunk = np.ascontiguousarray(chunk.T)
+        if not np.all(np.isfinite(chunk)):
+            raise AuralError("contains NaN or infinite samples", path=path)
+        yield chunk

@@ -259,7 +259,7 @@ def _stream_chain(stages: list[Any], input_path: Path, output_path: Path, out_ra
     write float samples (stems after the main audio, as extra channels)."""
     import soundfile as sf
 
-    from aural.audio_io import audio_info
+    from aural.audio_io import audio_info, read_blocks
     from aural.chain import Chain
     from aural.streaming import _StreamResampler
 
@@ -278,11 +278,7 @@ def _stream_chain(stages: list[Any], input_path: Path, output_path: Path, out_ra
             if data.shape[1]:
                 out.write(data.T)
 
-        for chunk in sf.blocks(str(input_path), blocksize=int(read_seconds * info.sample_rate),
-                               dtype="float32", always_2d=True):
-            chunk = np.ascontiguousarray(chunk.T)
-            if not np.all(np.isfinite(chunk)):
-                raise AuralError("contains NaN or infinite samples", path=input_path)
+        for chunk in read_blocks(input_path, seconds=read_seconds):
             write(chain.push(to_chain(chunk)))
             if bar is not None:
                 bar.update(round(chunk.shape[1] / info.sample_rate, 1))

@@ -16,7 +16,8 @@ import numpy as np
 import soundfile as sf
 
 from aural.atomic import atomic_file
-from aural.audio_io import SUBTYPES, WRITABLE_FORMATS, audio_info, check_output_path, load_audio
+from aural.audio_io import (SUBTYPES, WRITABLE_FORMATS, audio_info, check_output_path, load_audio,
+                            read_blocks)
 from aural.errors import AuralError
 
 BlockFunction = Callable[[np.ndarray], np.ndarray]
@@ -183,12 +184,7 @@ def stream_file(input_path: str | Path, output_path: str | Path, function: Block
                                                                                np.float32)
                 writer.push(to_output(data, last=last))
 
-            frames_per_read = int(read_seconds * info.sample_rate)
-            for chunk in sf.blocks(str(input_path), blocksize=frames_per_read, dtype="float32",
-                                   always_2d=True):
-                chunk = np.ascontiguousarray(chunk.T)
-                if not np.all(np.isfinite(chunk)):
-                    raise AuralError("contains NaN or infinite samples", path=input_path)
+            for chunk in read_blocks(input_path, seconds=read_seconds):
                 write(processor.push(to_process(chunk)))
                 if bar is not None:
                     bar.update(round(chunk.shape[1] / info.sample_rate, 1))

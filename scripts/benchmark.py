@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -63,16 +62,23 @@ def speed(seconds: float) -> dict[str, float]:
     return out
 
 
+def _long_file(path: Path, hours: float) -> None:
+    """``hours`` of held-out noisy speech at 48 kHz, 16-bit, written a minute at a time."""
+    import soundfile as sf
+
+    minute = noisy_speech(60.0)
+    with sf.SoundFile(path, "w", samplerate=RATE, channels=1, subtype="PCM_16") as out:
+        for _ in range(max(int(round(hours * 60)), 1)):
+            out.write(minute)
+
+
 def streaming_memory(hours: float) -> dict[str, float]:
     """Peak resident memory of `aural apply noise_reduction` on a file of ``hours`` hours."""
     import soundfile as sf
 
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "long.wav"
-        minute = noisy_speech(60.0)
-        with sf.SoundFile(source, "w", samplerate=RATE, channels=1, subtype="PCM_16") as out:
-            for _ in range(int(round(hours * 60))):
-                out.write(minute)
+        _long_file(source, hours)
         duration = sf.info(str(source)).duration
         wall, peak, _ = _peak_run(["apply", "noise_reduction", str(source),
                                    str(Path(folder) / "clean.wav"), "--no-progress"])
@@ -133,10 +139,7 @@ def regenerate_memory(hours: float) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "long.wav"
-        minute = noisy_speech(60.0)
-        with sf.SoundFile(source, "w", samplerate=RATE, channels=1, subtype="PCM_16") as out:
-            for _ in range(int(round(hours * 60))):
-                out.write(minute)
+        _long_file(source, hours)
         duration = sf.info(str(source)).duration
         wall, peak, _ = _peak_run(["regenerate", str(source), str(Path(folder) / "out.wav"),
                                    "--no-progress", "--content", "speech"])

@@ -400,7 +400,7 @@ def _stream_outputs(path: Path, sha: str, stem: Path, out_root: Path,
 
     import soundfile as sf
 
-    from aural.audio_io import audio_info
+    from aural.audio_io import audio_info, read_blocks
     from aural.mastering import Analysis
     from aural.streaming import _StreamResampler
 
@@ -420,11 +420,7 @@ def _stream_outputs(path: Path, sha: str, stem: Path, out_root: Path,
                 if block.shape[1]:
                     out.write(block.T)
 
-            for chunk in sf.blocks(str(path), blocksize=int(_BLOCK_SECONDS * info.sample_rate),
-                                   dtype="float32", always_2d=True):
-                chunk = np.ascontiguousarray(chunk.T)
-                if not np.all(np.isfinite(chunk)):
-                    raise AuralError("contains NaN or infinite samples", path=path)
+            for chunk in read_blocks(path, seconds=_BLOCK_SECONDS):
                 whole.push(chunk)
                 keep(to_rate(chunk if settings.per_channel else chunk.mean(axis=0, keepdims=True)))
             keep(to_rate(np.zeros((rows, 0), np.float32), last=True))
