@@ -62,7 +62,7 @@ def command(input_path: Path, output_path: Path | None, stages: str | None,
 
     \b
     Examples:
-      aural regenerate memo.m4a.wav                     # -> memo.m4a_regenerated.wav
+      aural regenerate memo.wav                         # -> memo_regenerated.wav
       aural regenerate memo.wav clean.wav --loudness podcast --report report.json
       aural regenerate song.mp3 song.wav --content music --stems stems/
       aural regenerate recordings/ regenerated/ --stages noise_reduction,frequency_expansion
