@@ -26,8 +26,13 @@ def _systems(stage: Stage, with_baselines: bool) -> dict[str, Callable[[np.ndarr
     if with_baselines:
         baselines = getattr(stage, "baselines", lambda: {})()
         systems.update(baselines)
-    systems[AURAL] = lambda x, rate: stage.process(x[np.newaxis], rate)[0]
+    systems[AURAL] = lambda x, rate: _first_output(stage, stage.process(x[np.newaxis], rate))[0]
     return systems
+
+
+def _first_output(stage: Stage, processed: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+    # Systems are scored on the stage's first output; item_metrics derives any others.
+    return processed[stage.outputs[0]] if isinstance(processed, dict) else processed
 
 
 def _mean(values: list[float]) -> float:
@@ -96,9 +101,13 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
     write_json_atomic(out_dir / "report.json", report)
     (out_dir / "report.md").write_text(markdown_report(report))
     if plots:
-        reference = next(item["reference"] for item in items if item["name"] == pictured)
-        plot_spectrograms(out_dir / "spectrograms.png", outputs[pictured], reference, rate,
-                          best_baseline(report), title=pictured)
+        item = next(item for item in items if item["name"] == pictured)
+        if len(stage.outputs) > 1:
+            plot_stem_spectrograms(out_dir / "spectrograms.png", item, outputs[pictured][AURAL],
+                                   rate, title=pictured)
+        else:
+            plot_spectrograms(out_dir / "spectrograms.png", outputs[pictured], item["reference"],
+                              rate, best_baseline(report), title=pictured)
         plot_distributions(out_dir / "distributions.png", rows, system_names, metric_names)
     return report
 
@@ -106,7 +115,7 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
 def _spectrogram_item(items: list[dict[str, Any]]) -> str:
     # A mid-SNR synthetic mixture shows both what is removed and what is kept.
     for item in items:
-        if item.get("input_snr_db") == 5.0:
+        if item.get("input_snr_db") == 5.0 or item.get("ratio_db") == 0.0:
             return item["name"]
     return items[0]["name"]
 
@@ -159,6 +168,25 @@ def markdown_report(report: dict[str, Any]) -> str:
 def plot_spectrograms(path: Path, outputs: dict[str, np.ndarray], reference: np.ndarray, rate: int,
                       baseline: str | None, *, title: str) -> None:
     """Degraded / AURAL / best baseline / clean reference, as log spectrograms."""
+    panels = [("degraded input", outputs[INPUT]), ("AURAL", outputs[AURAL])]
+    if baseline is not None:
+        panels.append((f"best baseline: {baseline}", outputs[baseline]))
+    panels.append(("clean reference", reference))
+    _plot_panels(path, panels, rate, title)
+
+
+def plot_stem_spectrograms(path: Path, item: dict[str, Any], voice: np.ndarray, rate: int, *,
+                           title: str) -> None:
+    """Mixture, then each stem as separated and as it should be (the background being
+    the mixture minus the voice)."""
+    mixture = item["degraded"]
+    panels = [("mixture", mixture), ("voice: AURAL", voice), ("voice: reference", item["reference"]),
+              ("background: AURAL", mixture - voice),
+              ("background: reference", item["background"])]
+    _plot_panels(path, panels, rate, title)
+
+
+def _plot_panels(path: Path, panels: list[tuple[str, np.ndarray]], rate: int, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -166,10 +194,6 @@ def plot_spectrograms(path: Path, outputs: dict[str, np.ndarray], reference: np.
 
     from aural.dsp.stft import StftConfig, stft
 
-    panels = [("degraded input", outputs[INPUT]), ("AURAL", outputs[AURAL])]
-    if baseline is not None:
-        panels.append((f"best baseline: {baseline}", outputs[baseline]))
-    panels.append(("clean reference", reference))
     config = StftConfig(n_fft=2048, hop=1024) if rate > 24_000 else StftConfig(n_fft=512, hop=256)
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.4 * len(panels)), sharex=True)
     for axis, (label, signal) in zip(axes, panels):

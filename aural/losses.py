@@ -30,8 +30,11 @@ class BandGainSpectralLoss(keras.losses.Loss):
         self._expand_t = ops.convert_to_tensor(self.expand.T)
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
-        noisy, clean, cos_delta = y_true[..., 0], y_true[..., 1], y_true[..., 2]
         gains = ops.matmul(ops.cast(y_pred, "float32"), self._expand_t)
+        return self.masked_error(gains, y_true[..., 0], y_true[..., 1], y_true[..., 2])
+
+    def masked_error(self, gains: Any, noisy: Any, clean: Any, cos_delta: Any) -> Any:
+        """The loss of bin gains ``gains`` applied to ``noisy``, against ``clean``."""
         estimate = ops.power(gains * noisy + 1e-8, self.exponent)
         reference = ops.power(clean + 1e-8, self.exponent)
         magnitude = ops.mean(ops.square(estimate - reference), axis=(-2, -1))
@@ -42,6 +45,33 @@ class BandGainSpectralLoss(keras.losses.Loss):
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "expand": self.expand.tolist(), "exponent": self.exponent,
                 "complex_weight": self.complex_weight}
+
+
+@keras.saving.register_keras_serializable(package="aural")
+class ComplementaryMaskLoss(BandGainSpectralLoss):
+    """Loss of a two-stem separation by one mask: the voice is ``g * X``, the background
+    ``(1 - g) * X``, each scored like :class:`BandGainSpectralLoss`.
+
+    ``y_true`` holds per bin the mixture magnitude, the voice magnitude and the cosine of its
+    phase difference to the mixture, then the same two for the background ``(..., 5)``.
+    ``background_weight`` sets how much the background's error counts against the voice's.
+    """
+
+    def __init__(self, expand: Any, exponent: float = 0.3, complex_weight: float = 0.3,
+                 background_weight: float = 1.0, name: str = "complementary_mask_loss",
+                 **kwargs: Any) -> None:
+        super().__init__(expand, exponent, complex_weight, name=name, **kwargs)
+        self.background_weight = float(background_weight)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        gains = ops.matmul(ops.cast(y_pred, "float32"), self._expand_t)
+        mixture = y_true[..., 0]
+        voice = self.masked_error(gains, mixture, y_true[..., 1], y_true[..., 2])
+        background = self.masked_error(1.0 - gains, mixture, y_true[..., 3], y_true[..., 4])
+        return voice + self.background_weight * background
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "background_weight": self.background_weight}
 
 
 @keras.saving.register_keras_serializable(package="aural")

@@ -299,6 +299,79 @@ def measure_rtf(fn: Callable[[], Any], audio_seconds: float) -> tuple[Any, RealT
     return result, RealTimeFactor(time.perf_counter() - started, float(audio_seconds))
 
 
+# ---- separation ----------------------------------------------------------------------------
+
+def _museval_metrics() -> Any:
+    """museval's BSSEval v4 module, loaded on its own: the package's ``__init__`` imports
+    musdb and stempeg, which refuse to import without ffmpeg; the metrics need only scipy."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("museval")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("museval is not installed (pip install museval)")
+    path = f"{spec.submodule_search_locations[0]}/metrics.py"
+    loader_spec = importlib.util.spec_from_file_location("_museval_metrics", path)
+    module = importlib.util.module_from_spec(loader_spec)
+    loader_spec.loader.exec_module(module)
+    return module
+
+
+def bss_sdr_frames(references: np.ndarray, estimates: np.ndarray, window: int) -> np.ndarray:
+    """BSSEval v4 SDR (museval, the MUSDB18 standard) per source and frame of ``window``
+    samples: ``references``/``estimates`` are ``(sources, samples[, channels])``; returns
+    ``(sources, frames)``."""
+    refs = np.asarray(references, np.float64)
+    ests = np.asarray(estimates, np.float64)
+    if refs.ndim == 2:
+        refs, ests = refs[..., np.newaxis], ests[..., np.newaxis]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.asarray(_museval_metrics().bss_eval(refs, ests, window=window, hop=window)[0])
+
+
+def bss_sdr(references: np.ndarray, estimates: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Per source, the median over one-second frames of :func:`bss_sdr_frames` (museval's
+    track score); frames where a reference is silent are skipped."""
+    frames = bss_sdr_frames(references, estimates, sample_rate)
+    frames = np.where(np.isfinite(frames), frames, np.nan)
+    return np.array([np.nanmedian(row) if np.any(np.isfinite(row)) else np.nan for row in frames])
+
+
+def separation_scores(item: dict[str, Any], voice: np.ndarray, sample_rate: int) -> dict[str, float]:
+    """Scores of a voice estimate on a separation item (``degraded`` mixture, ``reference``
+    voice, ``background``); the background estimate is the mixture minus the voice.
+
+    ``voice_si_sdr_i``/``background_si_sdr_i``: SI-SDR gain of each stem over the mixture;
+    ``voice_sdr_i``: BSSEval v4 SDR gain of the voice over the mixture (items marked
+    ``song``); ``leak_db``: on items with an empty stem, that stem's energy relative to the
+    mixture's (lower is better).
+    """
+    mixture, reference, background = item["degraded"], item["reference"], item["background"]
+    voice = np.asarray(voice, np.float64)[: len(mixture)]
+    rest = mixture - voice
+    nan = float("nan")
+    scores = {"voice_si_sdr_i": nan, "background_si_sdr_i": nan, "voice_sdr_i": nan,
+              "leak_db": nan}
+    empty = [stem for stem, ref in ((voice, reference), (rest, background)) if _is_silent(ref)]
+    if empty:
+        scores["leak_db"] = _ratio_db(float(np.sum(np.square(empty[0]))),
+                                      float(np.sum(np.square(mixture, dtype=np.float64))))
+        return scores
+    if not np.any(rest):
+        # No separation at all (the mixture as the voice): by convention the mixture also
+        # stands for the background, so every gain is zero.
+        return {**scores, "voice_si_sdr_i": 0.0, "background_si_sdr_i": 0.0,
+                "voice_sdr_i": 0.0 if item.get("song") else nan}
+    scores["voice_si_sdr_i"] = si_sdr_db(reference, voice) - si_sdr_db(reference, mixture)
+    scores["background_si_sdr_i"] = si_sdr_db(background, rest) - si_sdr_db(background, mixture)
+    if item.get("song"):
+        references = np.stack([reference, background])
+        separated = bss_sdr(references, np.stack([voice, rest]), sample_rate)
+        unseparated = bss_sdr(references, np.stack([mixture, mixture]), sample_rate)
+        scores["voice_sdr_i"] = float(separated[0] - unseparated[0])
+    return scores
+
+
 # ---- registry ------------------------------------------------------------------------------
 
 #: Report name -> metric. Band-limited LSDs measure the extended band above typical
@@ -318,7 +391,7 @@ METRICS: dict[str, Metric] = {
 
 #: Metrics where lower is better (reports use it to pick the best system).
 LOWER_IS_BETTER = frozenset({"lsd", "lsd_above_4khz", "lsd_above_8khz",
-                             "short_term_loudness_error"})
+                             "short_term_loudness_error", "leak_db"})
 
 DEFAULT_METRICS = ("si_sdr", "snr", "pesq_wb", "pesq_nb", "stoi", "estoi")
 

@@ -212,14 +212,19 @@ def _materials(stage: Stage, train_pool: Any, val_pool: Any,
 
 
 def _initial_weights(stage: Stage, log: Callable[[str], None]) -> None:
-    """Start from another model's weights (``init_from``: a model file, or "shipped"):
+    """Start from another model's weights (``init_from``: a model file, "shipped", or another
+    stage's name for its shipped model):
     every layer whose name and weight shapes match is copied (transfer learning)."""
     from aural.modelfile import default_model_path, load_model
 
     source = stage.config.init_from
     if not source:
         return
-    path = default_model_path(stage.name) if source == "shipped" else Path(source)
+    from aural.stages import STAGES
+
+    # "shipped": this stage's own model; a stage name: that stage's shipped model.
+    named = stage.name if source == "shipped" else source if source in STAGES else None
+    path = default_model_path(named) if named else Path(source)
     donor, _ = load_model(path)
     donor_layers = {layer.name: layer for layer in donor.layers}
     copied = 0

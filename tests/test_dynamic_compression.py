@@ -59,3 +59,24 @@ def test_a_few_steps_lower_the_loss(stage_and_pool):
     for _ in range(60):
         model.train_on_batch(x, y)
     assert float(model.evaluate(x, y, verbose=0)) < 0.8 * before
+
+
+def test_declip_projection_never_changes_an_unclipped_sample():
+    from aural.baselines.dynamics import clipped_mask, spline_declip
+
+    t = np.arange(48_000) / 48_000
+    rng = np.random.default_rng(4)
+    clean = (np.sin(2 * np.pi * 180 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+             + 0.05 * rng.standard_normal(len(t)))
+    clipped = np.clip(clean, -0.7, 0.7).astype(np.float32)
+    mask = clipped_mask(clipped)
+    assert 0.01 < mask.mean() < 0.3
+    repaired = spline_declip(clipped, 48_000)
+    np.testing.assert_array_equal(repaired[~mask], clipped[~mask])
+    # A clipped sample can only move outwards, beyond the clip level.
+    assert np.all(np.abs(repaired[mask]) >= np.abs(clipped[mask]))
+    # On a smooth signal the bridged peaks are closer to the truth than the flat tops.
+    smooth = np.sin(2 * np.pi * 180 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    flat = np.clip(smooth, -0.7, 0.7).astype(np.float32)
+    bridged = spline_declip(flat, 48_000)
+    assert np.mean((bridged - smooth) ** 2) < 0.5 * np.mean((flat - smooth) ** 2)

@@ -48,6 +48,12 @@ PACKAGES = (
             "placed in the public domain via CC0)",
             "Sonic Pi's sample collection: ambient sounds, drums, guitar, percussion, vinyl hiss",
             ("usr/share/sonic-pi/samples/README.md",)),
+    Package("fretsonfire-songs-muldjord", "fretsonfire", "usr/share/games/fretsonfire/data/songs/*/*/*.ogg",
+            2, "CC BY-SA 3.0 (Debian copyright file; song readme.txt)",
+            "four metal songs by Muldjord: backing track and guitar stem per song"),
+    Package("fretsonfire-songs-sectoid", "fretsonfire", "usr/share/games/fretsonfire/data/songs/*/*/*.ogg",
+            2, "GPL (Debian copyright file)",
+            "four rock songs by Sectoid: backing track and guitar stem per song"),
 )
 #: klettres ships letters (alpha) and syllables (syllab) per language; anything else is skipped.
 KLETTRES_KINDS = ("alpha", "syllab")

@@ -11,6 +11,7 @@ STAGES = {
     "noise_reduction": "aural.stages.noise_reduction:NoiseReduction",
     "dynamic_compression": "aural.stages.dynamic_compression:DynamicCompression",
     "frequency_expansion": "aural.stages.frequency_expansion:FrequencyExpansion",
+    "source_separation": "aural.stages.source_separation:SourceSeparation",
 }
 
 

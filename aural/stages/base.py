@@ -269,6 +269,34 @@ class Stage(ABC):
                            process_rate=self.config.sample_rate, output_rate=output_rate,
                            bit_depth=bit_depth, progress=progress, **self.streaming_sizes())
 
+    def apply_stems(self, input_path: str | Path, folder: str | Path, *, strength: float = 1.0,
+                    output_rate: int | None = None, bit_depth: str = "24",
+                    progress: bool = False) -> list[Path]:
+        """Stream a file through a stage with several outputs and write one file per output,
+        ``folder/<output>.wav`` (each atomically). Returns the paths written."""
+        import tempfile
+
+        from aural.audio_io import audio_info
+        from aural.mastering import split_stems_file
+        from aural.streaming import stream_file
+
+        check_strength(strength)
+        info = audio_info(input_path)
+        if strength == 0.0:
+            function, rate = self.dry_block, info.sample_rate
+            sizes = {"block": rate, "context": 0, "crossfade": 0}
+        else:
+            self.require_model()
+            function, rate = self.block_function(strength), self.config.sample_rate
+            sizes = self.streaming_sizes()
+        with tempfile.TemporaryDirectory(prefix="aural-stems-") as scratch:
+            stacked = Path(scratch) / "stems.wav"
+            stream_file(input_path, stacked, function, process_rate=rate, output_rate=output_rate,
+                        bit_depth="float", progress=progress,
+                        output_channels=info.channels * len(self.outputs), **sizes)
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            return split_stems_file(stacked, folder, bit_depth=bit_depth, names=self.outputs)
+
     # ---- persistence (shared) -------------------------------------------------------------
     @classmethod
     def load(cls, path: str | Path | None = None) -> Stage:

@@ -26,6 +26,8 @@ from aural.stages.spectral import SpectralConfig, SpectralStage
 TEST_DAMAGE = ("agc", "compression", "clipping 1%", "clipping 5%", "clipping 20%")
 #: Gains are tanh outputs scaled to this range (dB).
 MAX_GAIN_DB = 30.0
+#: Below this power (dB) both signals are taken as silent: no gain to learn there.
+AUDIBLE_DB = -75.0
 
 
 def _damage(kind: str | None = None):
@@ -65,6 +67,14 @@ class DynamicCompressionConfig(SpectralConfig):
     music_probability: float = 0.3
     clean_probability: float = 0.1          # undamaged examples: "leave it alone"
     level_range_dbfs: tuple[float, float] = (-32.0, -14.0)
+    # The gain target: band powers averaged over this many frames (an AGC or compressor
+    # moves the level smoothly; frame-by-frame ratios are mostly noise) and, if broadband,
+    # over all bands (the damage is broadband).
+    target_smoothing_frames: int = 5
+    broadband_target: bool = True
+    # Clipped runs bridged by a spline before the gains. Off: on the validation split's
+    # clipped items it gains 3.1-5.3 dB SI-SDR on speech but loses 2.8-5.8 dB on music.
+    declip: bool = False
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 24, 32, 48], "bottleneck_units": 96,
         "dilations": [1, 2, 4, 8, 16, 32, 64]})
@@ -161,35 +171,52 @@ class DynamicCompression(SpectralStage):
         if rng.random() < c.clean_probability:
             return TrainingPair(clean.copy(), clean)
         degraded, _ = simulate(clean, c.sample_rate, rng, _damage(), noises=[], rirs=[])
+        # The network sees what it will see at run time: clipped runs already bridged.
+        degraded = self.declipped(degraded)
         # The target keeps the degraded recording's overall level: only the dynamics change.
         scale = np.sqrt(np.mean(degraded ** 2) / (np.mean(clean ** 2) + 1e-12))
         return TrainingPair(degraded.astype(np.float32), (clean * scale).astype(np.float32))
+
+    def declipped(self, signal: np.ndarray) -> np.ndarray:
+        """Clipped runs bridged by a spline, every other sample kept exactly (if ``declip``)."""
+        from aural.baselines.dynamics import spline_declip
+
+        return spline_declip(signal, self.config.sample_rate) if self.config.declip else signal
 
     # ---- network --------------------------------------------------------------------------
     def example(self, pair: TrainingPair) -> tuple[np.ndarray, np.ndarray]:
         """Features; target: the band-level change (in +-30 dB units) and a loss weight."""
         degraded, target = self.spectrum(pair.degraded), self.spectrum(pair.target)
         x = self.features(degraded)
-        delta = (self.features(target) - x)[..., 0] * 20.0 / MAX_GAIN_DB
-        # Bands where both are near silence carry no information about the gain.
-        audible = np.maximum(x[..., 0], self.features(target)[..., 0]) > (-75.0 + 60.0) / 20.0
-        weight = np.where(audible, 1.0, 0.05).astype(np.float32)
+        before, after = self._smoothed_power(degraded), self._smoothed_power(target)
+        delta = 10.0 * np.log10((after + 1e-12) / (before + 1e-12)) / MAX_GAIN_DB
+        delta = np.broadcast_to(delta, x.shape[:2])
+        # Frames and bands where both are near silence carry no information about the gain.
+        audible = np.maximum(before, after) > 10 ** (AUDIBLE_DB / 10.0)
+        weight = np.broadcast_to(np.where(audible, 1.0, 0.05), x.shape[:2])
         return x, np.stack([np.clip(delta, -1.0, 1.0), weight], axis=-1).astype(np.float32)
 
-    def build_model(self) -> Any:
-        from aural.networks import BandUNetConfig, band_unet
+    def _smoothed_power(self, spectrum: np.ndarray) -> np.ndarray:
+        """Band powers moving-averaged over time, and summed over bands if broadband:
+        ``(frames, features)`` or ``(frames, 1)``."""
+        power = self.bands.band_power(spectrum).astype(np.float64)
+        if self.config.broadband_target:
+            power = power.sum(axis=1, keepdims=True)
+        width = max(int(self.config.target_smoothing_frames), 1)
+        kernel = np.ones(width) / width
+        return np.stack([np.convolve(column, kernel, mode="same") for column in power.T], axis=1)
 
-        net = self.config.network
-        unet = BandUNetConfig(channels=tuple(net["channels"]),
-                              bottleneck_units=int(net["bottleneck_units"]),
-                              dilations=tuple(net["dilations"]), output_activation="tanh")
-        n = self.bands.n_features
-        return band_unet(n, n, unet, name="dynamic_compression_unet")
+    def build_model(self) -> Any:
+        return self.band_unet(output_activation="tanh")
 
     def loss(self) -> Any:
         from aural.losses import WeightedBandLoss
 
         return WeightedBandLoss()
+
+    def run_channel(self, signal: np.ndarray) -> dict[str, np.ndarray]:
+        """Bridge clipped runs, then apply the network's gains."""
+        return super().run_channel(self.declipped(np.asarray(signal, np.float32)))
 
     def apply_output(self, spectrum: np.ndarray, output: np.ndarray) -> dict[str, np.ndarray]:
         """Band gains in dB (tanh x 30), spread over the bins, applied to the input's STFT."""

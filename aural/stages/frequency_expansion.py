@@ -182,14 +182,7 @@ class FrequencyExpansion(SpectralStage):
         return x, np.stack([target, weights], axis=-1)
 
     def build_model(self) -> Any:
-        from aural.networks import BandUNetConfig, band_unet
-
-        net = self.config.network
-        unet = BandUNetConfig(channels=tuple(net["channels"]),
-                              bottleneck_units=int(net["bottleneck_units"]),
-                              dilations=tuple(net["dilations"]), output_activation="linear")
-        n = self.bands.n_features
-        return band_unet(n, n, unet, n_inputs=2, name="frequency_expansion_unet")
+        return self.band_unet(output_activation="linear", n_inputs=2)
 
     def loss(self) -> Any:
         from aural.losses import WeightedBandLoss

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from aural.data.mixing import power, random_excerpt, scale_to_snr
+from aural.data.songs import accompaniments
 from aural.dsp.filters import apply_sos, butter_lowpass, fft_highpass
 from aural.stages.base import TrainingPair
 from aural.stages.spectral import SpectralConfig, SpectralStage
@@ -99,25 +100,6 @@ def _synthetic_noise(rng: np.random.Generator, length: int, rate: int) -> np.nda
     return np.fft.irfft(spectrum / freqs ** slope, n=length).astype(np.float32)
 
 
-def _accompaniments(recordings: list[Any], rate: int) -> list[tuple[str, np.ndarray, list[str]]]:
-    """Each song's stems summed without its vocals: background music is noise to remove,
-    but a singing voice is a voice (separating it is source_separation's job)."""
-    from aural.audio_io import load_audio
-
-    songs: dict[str, list[Any]] = {}
-    for recording in recordings:
-        stem = recording.path.stem.lower()
-        if recording.kind == "music" and not any(k in stem for k in ("vocal", "mix")):
-            songs.setdefault(recording.source, []).append(recording)
-    out = []
-    for song, stems in sorted(songs.items()):
-        tracks = [load_audio(r.path, sample_rate=rate, mono=True)[0][0] for r in stems]
-        length = min(len(t) for t in tracks)
-        out.append((song, np.sum([t[:length] for t in tracks], axis=0).astype(np.float32),
-                    [str(r.path) for r in stems]))
-    return out
-
-
 class NoiseReduction(SpectralStage):
     """Band-gain U-Net speech denoiser at 48 kHz."""
 
@@ -143,7 +125,7 @@ class NoiseReduction(SpectralStage):
             raise ValueError("the test split is for evaluation only; see test_items()")
         taken: dict[str, int] = {}
         recordings = catalogue(split=split, kinds=("speech", "noise", "music"))
-        for song, audio, stems in _accompaniments(recordings, rate):
+        for song, audio, stems in accompaniments(recordings, rate):
             music.append(audio)
             paths += stems
         for recording in recordings:
@@ -259,14 +241,7 @@ class NoiseReduction(SpectralStage):
 
     # ---- network and loss ------------------------------------------------------------------
     def build_model(self) -> Any:
-        from aural.networks import BandUNetConfig, band_unet
-
-        net = self.config.network
-        unet = BandUNetConfig(channels=tuple(net["channels"]),
-                              bottleneck_units=int(net["bottleneck_units"]),
-                              dilations=tuple(net["dilations"]))
-        n = self.bands.n_features
-        return band_unet(n, n, unet, name="noise_reduction_unet")
+        return self.band_unet()
 
     def training_target(self, degraded_spectrum: np.ndarray,
                         target_spectra: dict[str, np.ndarray]) -> np.ndarray:
@@ -305,7 +280,7 @@ class NoiseReduction(SpectralStage):
         held_out = catalogue(split=split, kinds=("speech", "noise", "music"))
         noises = [(r.source, load_audio(r.path, sample_rate=rate, mono=True)[0][0])
                   for r in held_out if r.kind == "noise"]
-        noises += [(song, audio) for song, audio, _ in _accompaniments(held_out, rate)]
+        noises += [(song, audio) for song, audio, _ in accompaniments(held_out, rate)]
         items, k = [], 0
         for recording in held_out:
             if recording.kind != "speech" or recording.source.startswith("klettres_"):

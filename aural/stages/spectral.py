@@ -59,6 +59,19 @@ class SpectralStage(Stage):
         power = self.bands.band_power(spectrum)
         return ((10.0 * np.log10(power + 1e-12) + 60.0) / 20.0)[..., np.newaxis].astype(np.float32)
 
+    def band_unet(self, *, output_activation: str = "sigmoid", n_inputs: int = 1) -> Any:
+        """The band U-Net of ``config.network`` over this stage's band features, one output
+        per feature (the network every spectral stage builds; named after the stage)."""
+        from aural.networks import BandUNetConfig, band_unet
+
+        net = self.config.network
+        unet = BandUNetConfig(channels=tuple(net["channels"]),
+                              bottleneck_units=int(net["bottleneck_units"]),
+                              dilations=tuple(net["dilations"]),
+                              output_activation=output_activation)
+        n = self.bands.n_features
+        return band_unet(n, n, unet, n_inputs=n_inputs, name=f"{self.name}_unet")
+
     # ---- what a spectral stage says --------------------------------------------------------
     def training_target(self, degraded_spectrum: np.ndarray,
                         target_spectra: dict[str, np.ndarray]) -> Any:
