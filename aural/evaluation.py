@@ -57,6 +57,7 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
     rows: list[dict[str, Any]] = []
     outputs: dict[str, dict[str, np.ndarray]] = {}
     pictured = _spectrogram_item(items)
+    kept = {pictured, *stage.pictured_items(items)}
     iterator = items
     bar = None
     if progress:
@@ -73,7 +74,7 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
             scores.update(stage.item_metrics(item, estimate))
             scores["rtf"] = seconds / (len(item["degraded"]) / rate)
             rows.append({"file": item["name"], "group": item["group"], "system": system, **scores})
-            if item["name"] == pictured:
+            if item["name"] in kept:
                 outputs.setdefault(item["name"], {})[system] = estimate
     if bar is not None:
         bar.close()
@@ -109,6 +110,8 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
             plot_spectrograms(out_dir / "spectrograms.png", outputs[pictured], item["reference"],
                               rate, best_baseline(report), title=pictured)
         plot_distributions(out_dir / "distributions.png", rows, system_names, metric_names)
+        stage.report_pictures(out_dir, {i["name"]: i for i in items if i["name"] in kept},
+                              outputs)
     return report
 
 

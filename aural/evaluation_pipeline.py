@@ -318,30 +318,14 @@ def markdown_report(report: dict[str, Any]) -> str:
 
 def _plots(out_dir: Path, item: dict[str, Any], outputs: dict[str, np.ndarray]) -> None:
     """Spectrograms (input, AURAL, reference) and loudness over time before and after."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from aural.dsp.loudness import short_term_loudness
-    from aural.evaluation import plot_spectrograms
-
     from aural.evaluation import AURAL as PANEL_AURAL, INPUT as PANEL_INPUT
+    from aural.evaluation import plot_spectrograms
+    from aural.plots import plot_loudness_contours
 
     plot_spectrograms(out_dir / "spectrograms.png",
                       {PANEL_INPUT: outputs[INPUT], PANEL_AURAL: outputs[AURAL]},
                       item["reference"], RATE, None, title=item["name"])
-    fig, axis = plt.subplots(figsize=(10, 3))
-    for label, signal in (("input", outputs[INPUT]), ("AURAL", outputs[AURAL]),
-                          ("studio reference", item["reference"])):
-        contour = short_term_loudness(signal[np.newaxis], RATE)
-        axis.plot(np.arange(len(contour)) * 0.1, contour, label=label)
-    axis.axhline(-16.0, color="grey", linestyle=":", label="target -16 LUFS")
-    axis.set_xlabel("seconds")
-    axis.set_ylabel("short-term loudness (LUFS)")
-    axis.set_ylim(-60, 0)
-    axis.legend(fontsize=8)
-    axis.set_title(f"{item['name']}: loudness over time (3 s window)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out_dir / "loudness.png", dpi=90)
-    plt.close(fig)
+    plot_loudness_contours(out_dir / "loudness.png",
+                           {"input": outputs[INPUT], "AURAL": outputs[AURAL],
+                            "studio reference": item["reference"]}, RATE,
+                           title=item["name"], target_lufs=-16.0)

@@ -150,6 +150,15 @@ class Stage(ABC):
         """Classical methods ``fn(degraded, rate) -> estimate`` evaluated beside the stage."""
         return {}
 
+    def pictured_items(self, items: list[dict[str, Any]]) -> list[str]:
+        """Names of the test items whose outputs :meth:`report_pictures` draws."""
+        return []
+
+    def report_pictures(self, out_dir: Path, items: dict[str, dict[str, Any]],
+                        outputs: dict[str, dict[str, np.ndarray]]) -> None:
+        """Stage-specific pictures for the evaluation report: ``items`` and ``outputs``
+        (system -> estimate) of :meth:`pictured_items`, by item name."""
+
     # ---- training hooks with shared defaults ------------------------------------------------
     def training_model(self) -> Any:
         """The compiled model ``fit`` trains: by default the inference model with the stage's

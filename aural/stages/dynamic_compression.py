@@ -14,6 +14,7 @@ real speech and music.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -265,3 +266,24 @@ class DynamicCompression(SpectralStage):
         from aural.baselines.dynamics import BASELINES
 
         return dict(BASELINES)
+
+    def pictured_items(self, items: list[dict[str, Any]]) -> list[str]:
+        """The first AGC-damaged speech item and the first 5 %-clipped one."""
+        wanted = ("agc, speech", "clipping 5%, speech")
+        return [next(i["name"] for i in items if i["group"] == g) for g in wanted
+                if any(i["group"] == g for i in items)]
+
+    def report_pictures(self, out_dir: Path, items: dict[str, dict[str, Any]],
+                        outputs: dict[str, dict[str, np.ndarray]]) -> None:
+        """``loudness.png``: short-term loudness of input, output and reference over an
+        AGC-damaged file; ``clipping.png``: the waveform around the loudest clipped peak."""
+        from aural.plots import plot_clipped_peak, plot_loudness_contours
+
+        rate = self.config.sample_rate
+        for name, item in items.items():
+            curves = {"reference": item["reference"], **outputs[name]}
+            if item["group"].startswith("agc"):
+                plot_loudness_contours(out_dir / "loudness.png", curves, rate, title=name)
+            else:
+                plot_clipped_peak(out_dir / "clipping.png", item["degraded"], curves, rate,
+                                  title=name)
