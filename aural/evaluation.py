@@ -26,13 +26,8 @@ def _systems(stage: Stage, with_baselines: bool) -> dict[str, Callable[[np.ndarr
     if with_baselines:
         baselines = getattr(stage, "baselines", lambda: {})()
         systems.update(baselines)
-    systems[AURAL] = lambda x, rate: _first_output(stage, stage.process(x[np.newaxis], rate))[0]
+    systems[AURAL] = stage.evaluated
     return systems
-
-
-def _first_output(stage: Stage, processed: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
-    # Systems are scored on the stage's first output; item_metrics derives any others.
-    return processed[stage.outputs[0]] if isinstance(processed, dict) else processed
 
 
 def _mean(values: list[float]) -> float:

@@ -20,6 +20,7 @@ class BandUNetConfig:
     bottleneck_units: int = 128
     dilations: tuple[int, ...] = (1, 2, 4, 8)
     output_activation: str = "sigmoid"
+    zero_output: bool = False   # head starts at zero: e.g. 0 dB gains, the identity
 
 
 def _conv(x: keras.KerasTensor, filters: int, *, stride: int = 1, name: str) -> keras.KerasTensor:
@@ -65,9 +66,10 @@ def band_unet(n_features: int, n_outputs: int, config: BandUNetConfig = BandUNet
                                    name=f"dec{level}_up")(x)
         x = layers.Concatenate(name=f"dec{level}_skip")([x, skips[level]])
         x = _conv(x, filters, name=f"dec{level}")
-    x = layers.Conv2D(1, (1, 1), name="head")(x)
+    start = "zeros" if config.zero_output else "glorot_uniform"
+    x = layers.Conv2D(1, (1, 1), kernel_initializer=start, name="head")(x)
     x = layers.Reshape((-1, n_features), name="to_frames")(x)
     if n_outputs != n_features:
-        x = layers.Dense(n_outputs, name="head_dense")(x)
+        x = layers.Dense(n_outputs, kernel_initializer=start, name="head_dense")(x)
     outputs = layers.Activation(config.output_activation, dtype="float32", name="gains")(x)
     return keras.Model(inputs, outputs, name=name)

@@ -12,6 +12,7 @@ STAGES = {
     "dynamic_compression": "aural.stages.dynamic_compression:DynamicCompression",
     "frequency_expansion": "aural.stages.frequency_expansion:FrequencyExpansion",
     "source_separation": "aural.stages.source_separation:SourceSeparation",
+    "frequency_generation": "aural.stages.frequency_generation:FrequencyGeneration",
 }
 
 

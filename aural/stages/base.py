@@ -105,6 +105,8 @@ class Stage(ABC):
     selection_metric: ClassVar[str] = "val_loss"
     #: What :meth:`validation_score` measures, for logs and the sidecar.
     score_name: ClassVar[str] = "val SI-SDR improvement (dB)"
+    #: Layers never copied when training starts from another model (``init_from``).
+    transfer_skip: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: StageConfig | None = None, *, model: Any = None,
                  sidecar: dict[str, Any] | None = None) -> None:
@@ -149,6 +151,12 @@ class Stage(ABC):
     def baselines(self) -> dict[str, Any]:
         """Classical methods ``fn(degraded, rate) -> estimate`` evaluated beside the stage."""
         return {}
+
+    def evaluated(self, degraded: np.ndarray, rate: int) -> np.ndarray:
+        """What ``aural evaluate`` scores as AURAL for one 1-D test input: the first output
+        of :meth:`process` (a stage that stands on earlier ones runs them first)."""
+        out = self.process(degraded[np.newaxis], rate)
+        return (out[self.outputs[0]] if isinstance(out, dict) else out)[0]
 
     def pictured_items(self, items: list[dict[str, Any]]) -> list[str]:
         """Names of the test items whose outputs :meth:`report_pictures` draws."""

@@ -59,7 +59,8 @@ class SpectralStage(Stage):
         power = self.bands.band_power(spectrum)
         return ((10.0 * np.log10(power + 1e-12) + 60.0) / 20.0)[..., np.newaxis].astype(np.float32)
 
-    def band_unet(self, *, output_activation: str = "sigmoid", n_inputs: int = 1) -> Any:
+    def band_unet(self, *, output_activation: str = "sigmoid", n_inputs: int = 1,
+                  zero_output: bool = False) -> Any:
         """The band U-Net of ``config.network`` over this stage's band features, one output
         per feature (the network every spectral stage builds; named after the stage)."""
         from aural.networks import BandUNetConfig, band_unet
@@ -68,7 +69,7 @@ class SpectralStage(Stage):
         unet = BandUNetConfig(channels=tuple(net["channels"]),
                               bottleneck_units=int(net["bottleneck_units"]),
                               dilations=tuple(net["dilations"]),
-                              output_activation=output_activation)
+                              output_activation=output_activation, zero_output=zero_output)
         n = self.bands.n_features
         return band_unet(n, n, unet, n_inputs=n_inputs, name=f"{self.name}_unet")
 

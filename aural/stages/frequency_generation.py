@@ -1,0 +1,148 @@
+"""frequency_generation: restores studio timbre after the earlier stages, trained as a GAN.
+
+It sees what frequency_expansion leaves (generated high bands that are plausible but
+flat, a phone microphone's boxy balance, codec smear) and a band U-Net generator predicts
+a gain per band and frame in +-12 dB, applied to the input's STFT; its head starts at
+zero, so an untrained generator is the identity and a trained one can leave good audio
+alone (the residual path). It shares frequency_expansion's band layout and input (log
+band power and the missing-band mask), so its encoder and bottleneck start from the
+shipped frequency_expansion weights (the paper's transfer learning). Training is
+adversarial (:mod:`aural.gan`): multi-scale spectral discriminators, least-squares and
+feature-matching losses, and an L1 log-band-power reconstruction; ``adversarial_weight``
+0 is the no-GAN ablation. Only the generator ships.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from aural.stages.base import TrainingPair
+from aural.stages.frequency_expansion import (FrequencyExpansion, FrequencyExpansionConfig,
+                                              FullBandPool)
+
+#: Cut-offs of the test set's phone band-limit (Hz): frequency_expansion restores the rest.
+TEST_CUTOFFS_HZ = (4000.0, 8000.0)
+
+
+@dataclass
+class FrequencyGenerationConfig(FrequencyExpansionConfig):
+    """Settings beyond frequency_expansion's (defaults = the shipped model's)."""
+
+    max_minutes: float = 60.0
+    learning_rate: float = 2e-4
+    init_from: str | None = "frequency_expansion"
+    max_gain_db: float = 12.0
+    adversarial_weight: float = 1.0          # 0: the no-GAN ablation
+    feature_weight: float = 2.0
+    reconstruction_weight: float = 45.0
+    full_band_probability: float = 0.15
+    earlier_stages: tuple[str, ...] = ("frequency_expansion",)
+    network: dict[str, Any] = field(default_factory=lambda: {
+        "channels": [16, 32, 48, 64], "bottleneck_units": 128, "dilations": [1, 2, 4, 8]})
+
+
+class FrequencyGeneration(FrequencyExpansion):
+    """Band-gain U-Net generator (+-12 dB) trained against spectral discriminators."""
+
+    name = "frequency_generation"
+    config_class = FrequencyGenerationConfig
+    description = ("Restores studio timbre after bandwidth extension: a GAN-trained band U-Net "
+                   "predicts per-band gains in +-12 dB, applied to the 48 kHz STFT; it starts "
+                   "as the identity.")
+    report_metrics = ("lsd", "lsd_missing", "pesq_wb", "si_sdr", "energy_above_reference_db")
+    transfer_skip = ("head",)   # frequency_expansion's head predicts power, ours gains
+
+    config: FrequencyGenerationConfig
+
+    # ---- data: clean full band against the earlier stages' output -----------------------------
+    @cached_property
+    def earlier(self) -> list[Any]:
+        """The shipped stages that run before this one, loaded once."""
+        from aural.stages import stage_class
+
+        return [stage_class(name).load() for name in self.config.earlier_stages]
+
+    def after_earlier_stages(self, signal: np.ndarray) -> np.ndarray:
+        """``signal`` (1-D, at the stage's rate) through the earlier stages, as in the chain."""
+        for stage in self.earlier:
+            signal = stage.run_channel(np.asarray(signal, np.float32))[stage.outputs[0]]
+        return np.asarray(signal, np.float32)
+
+    def make_pair(self, rng: np.random.Generator, pool: FullBandPool) -> TrainingPair:
+        pair = super().make_pair(rng, pool)
+        degraded = self.after_earlier_stages(pair.degraded)
+        return TrainingPair(degraded, pair.target, info=pair.info)
+
+    # ---- network -----------------------------------------------------------------------------
+    def build_model(self) -> Any:
+        return self.band_unet(output_activation="tanh", n_inputs=2, zero_output=True)
+
+    def example(self, pair: TrainingPair) -> tuple[np.ndarray, np.ndarray]:
+        """Input features and mask; per bin the input's and the target's STFT power."""
+        degraded = self.spectrum(pair.degraded)
+        target = self.spectrum(pair.target)
+        powers = np.stack([np.abs(degraded) ** 2, np.abs(target) ** 2], axis=-1)
+        return self.network_input(degraded), powers.astype(np.float32)
+
+    def training_model(self) -> Any:
+        from aural.gan import GanTrainer
+
+        c = self.config
+        trainer = GanTrainer(self.build_model(), pool=self.bands.pool, expand=self.bands.expand,
+                             max_gain_db=c.max_gain_db, adversarial_weight=c.adversarial_weight,
+                             feature_weight=c.feature_weight,
+                             reconstruction_weight=c.reconstruction_weight)
+        trainer.compile_pair(c.learning_rate)
+        return trainer
+
+    def inference_model(self, training_model: Any) -> Any:
+        return training_model.generator
+
+    # ---- run time ----------------------------------------------------------------------------
+    def run_channel(self, signal: np.ndarray) -> dict[str, np.ndarray]:
+        spectrum = self.spectrum(signal)
+        gains_db = self.predict(self.network_input(spectrum)) * self.config.max_gain_db
+        gains = self.bands.bin_gains(10 ** (gains_db / 20.0))
+        return {"audio": self.waveform(spectrum * gains, len(signal)).astype(np.float32)}
+
+    def evaluated(self, degraded: np.ndarray, rate: int) -> np.ndarray:
+        """The earlier stages, then this one: what the chain does to a phone recording."""
+        return super().evaluated(self.earlier_evaluated(degraded, rate), rate)
+
+    def earlier_evaluated(self, degraded: np.ndarray, rate: int) -> np.ndarray:
+        """A 1-D test input through the earlier stages alone."""
+        for stage in self.earlier:
+            degraded = stage.evaluated(degraded, rate)
+        return degraded
+
+    # ---- evaluation --------------------------------------------------------------------------
+    def test_items(self, split: str = "test") -> list[dict[str, Any]]:
+        """frequency_expansion's held-out items at the phone cut-offs (4 and 8 kHz) and the
+        full-band originals (do no harm)."""
+        return [item for item in super().test_items(split)
+                if item["cutoff_hz"] in TEST_CUTOFFS_HZ or item["group"].startswith("full")]
+
+    def validation_score(self, pairs: list[TrainingPair]) -> float:
+        """Mean LSD reduction (dB) against the earlier stages' output."""
+        from aural.metrics import log_spectral_distance
+
+        rate, gains = self.config.sample_rate, []
+        for pair in pairs:
+            top = min(float(pair.info.get("bandwidth_hz", rate / 2)), rate / 2)
+            estimate = self.run_channel(pair.degraded)["audio"]
+            before = log_spectral_distance(pair.target, pair.degraded, rate, max_hz=top)
+            gains.append(before - log_spectral_distance(pair.target, estimate, rate, max_hz=top))
+        return float(np.mean(gains)) if gains else float("nan")
+
+    def baselines(self) -> dict[str, Any]:
+        """frequency_expansion alone, and the classical chain: spectral folding, then a
+        harmonic exciter."""
+        from aural.baselines.bandwidth import harmonic_exciter, spectral_folding
+
+        return {" then ".join(self.config.earlier_stages) + " alone": self.earlier_evaluated,
+                "spectral folding + harmonic exciter":
+                lambda x, rate: harmonic_exciter(spectral_folding(x, rate), rate)}
