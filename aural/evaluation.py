@@ -141,17 +141,24 @@ def _format(value: float, metric: str) -> str:
 
 def markdown_report(report: dict[str, Any]) -> str:
     """Tables of means, overall and per group, for ``report.md`` and the README."""
+    header = [f"# {report['stage']}: evaluation on {report['items']} held-out files", "",
+              f"Measured {report['measured']} by `aural evaluate {report['stage']}`; "
+              "means over files (higher is better except rtf, the real-time factor)."]
+    return markdown_tables(report, header, highlight=AURAL)
+
+
+def markdown_tables(report: dict[str, Any], header: list[str], *, highlight: str) -> str:
+    """``header``, then a table of ``report``'s means over all files and one per group, the
+    ``highlight`` system in bold."""
     metrics = report["metrics"]
-    lines = [f"# {report['stage']}: evaluation on {report['items']} held-out files", "",
-             f"Measured {report['measured']} by `aural evaluate {report['stage']}`; "
-             "means over files (higher is better except rtf, the real-time factor).", ""]
+    lines = [*header, ""]
 
     def table(summary: dict[str, dict[str, float]]) -> None:
         lines.append("| system | " + " | ".join(metrics) + " |")
         lines.append("|---" * (len(metrics) + 1) + "|")
         for system, values in summary.items():
             cells = [_format(values[m], m) for m in metrics]
-            name = f"**{system}**" if system == AURAL else system
+            name = f"**{system}**" if system == highlight else system
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
 

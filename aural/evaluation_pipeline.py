@@ -286,34 +286,15 @@ def _report(rows: list[dict[str, Any]], items: list[dict[str, Any]],
             "files": rows, "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
-def _format(value: float, metric: str) -> str:
-    if not np.isfinite(value):
-        return "n/a"
-    return f"{value:.3f}" if metric in ("stoi", "rtf") else f"{value:.2f}"
-
-
 def markdown_report(report: dict[str, Any]) -> str:
     """Tables of means, overall and per group."""
-    metrics = report["metrics"]
-    lines = [f"# The whole pipeline: {report['items']} held-out files", "",
-             f"Measured {report['measured']} by `aural evaluate pipeline`; means over files. "
-             "Lower is better for lsd, loudness error and rtf; higher for the rest. "
-             "Loudness targets: -16 LUFS speech, -14 LUFS music; true-peak ceiling -1 dBTP.", ""]
+    from aural.evaluation import markdown_tables
 
-    def table(summary: dict[str, dict[str, float]]) -> None:
-        lines.append("| system | " + " | ".join(metrics) + " |")
-        lines.append("|---" * (len(metrics) + 1) + "|")
-        for system, values in summary.items():
-            name = f"**{system}**" if system == AURAL else system
-            lines.append(f"| {name} | " + " | ".join(_format(values[m], m) for m in metrics) + " |")
-        lines.append("")
-
-    lines.append("## All files")
-    table(report["summary"])
-    for group, summary in report["by_group"].items():
-        lines.append(f"## {group}")
-        table(summary)
-    return "\n".join(lines)
+    header = [f"# The whole pipeline: {report['items']} held-out files", "",
+              f"Measured {report['measured']} by `aural evaluate pipeline`; means over files. "
+              "Lower is better for lsd, loudness error and rtf; higher for the rest. "
+              "Loudness targets: -16 LUFS speech, -14 LUFS music; true-peak ceiling -1 dBTP."]
+    return markdown_tables(report, header, highlight=AURAL)
 
 
 def _plots(out_dir: Path, item: dict[str, Any], outputs: dict[str, np.ndarray]) -> None:
