@@ -54,6 +54,8 @@ class StageConfig:
     init_from: str | None = None       # model file (or "shipped") whose weights start training
     user_data: list[str] = field(default_factory=list)  # `aural preprocess` outputs to add
     real_pair_probability: float = 0.5  # share of examples from real aligned pairs, if any
+    augment_stretch: float = 0.0       # clean material's tempo changed by up to +-this (0.1 = 10 %)
+    augment_semitones: float = 0.0     # and, independently, its pitch by up to +-this
     network: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -194,6 +196,17 @@ class Stage(ABC):
             estimate = self.run_channel(pair.degraded)[self.outputs[0]]
             gains.append(si_sdr_db(pair.target, estimate) - si_sdr_db(pair.target, pair.degraded))
         return float(np.mean(gains)) if gains else float("nan")
+
+    def augmented(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Clean material after the configured stretch and shift (:mod:`aural.data.augment`);
+        unchanged, with no random draw, when both ranges are 0."""
+        c = self.config
+        if c.augment_stretch <= 0 and c.augment_semitones <= 0:
+            return clean
+        from aural.data.augment import stretch_and_shift
+
+        return stretch_and_shift(clean, c.sample_rate, rng, stretch=c.augment_stretch,
+                                 semitones=c.augment_semitones)
 
     def add_user_recordings(self, pool: Any, recordings: list[np.ndarray]) -> None:
         """Add a user's clean recordings (at the stage rate) to a training pool."""

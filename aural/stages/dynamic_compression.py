@@ -165,7 +165,7 @@ class DynamicCompression(SpectralStage):
 
         c = self.config
         length = int(c.segment_seconds * c.sample_rate)
-        clean = self._clean_segment(rng, pool, length).astype(np.float32)
+        clean = self.augmented(self._clean_segment(rng, pool, length), rng).astype(np.float32)
         rms = np.sqrt(np.mean(clean ** 2)) + 1e-9
         clean = clean * (10 ** (rng.uniform(*c.level_range_dbfs) / 20) / rms)
         clean = np.clip(clean, -0.99, 0.99).astype(np.float32)

@@ -128,7 +128,7 @@ class FrequencyExpansion(SpectralStage):
         c = self.config
         rate, length = c.sample_rate, int(c.segment_seconds * c.sample_rate)
         index = int(rng.choice(len(pool.recordings), p=pool.weights))
-        clean = random_excerpt(pool.recordings[index], length, rng)
+        clean = self.augmented(random_excerpt(pool.recordings[index], length, rng), rng)
         level = rng.uniform(*c.level_range_dbfs)
         clean = (clean * 10 ** (level / 20) / np.sqrt(power(clean) + 1e-12)).astype(np.float32)
         clean = np.clip(clean, -0.99, 0.99)

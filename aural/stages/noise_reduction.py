@@ -215,6 +215,7 @@ class NoiseReduction(SpectralStage):
         c = self.config
         length = int(c.segment_seconds * c.sample_rate)
         speech, bandwidth = self._speed_perturb(rng, pool, length)
+        speech = self.augmented(speech, rng)
         level = rng.uniform(*c.level_range_dbfs)
         speech = (speech * 10 ** ((level - _active_rms_db(speech, c.sample_rate)) / 20)).astype(np.float32)
         # The target loses what lies below the lowest speech: room rumble in the "clean"

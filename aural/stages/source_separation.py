@@ -166,8 +166,9 @@ class SourceSeparation(SpectralStage):
         c = self.config
         length = int(c.segment_seconds * c.sample_rate)
         level = rng.uniform(*c.level_range_dbfs)
-        voice = _level(self._voice(rng, pool, length), level)
-        background = self._background(rng, pool, length) * rng.choice([-1.0, 1.0])
+        voice = _level(self.augmented(self._voice(rng, pool, length), rng), level)
+        background = self.augmented(self._background(rng, pool, length), rng)
+        background = background * rng.choice([-1.0, 1.0])
         draw = rng.random()
         if draw < c.voice_only_probability:
             background = np.zeros_like(voice)
