@@ -156,6 +156,8 @@ def _stoi(reference: np.ndarray, estimate: np.ndarray, sample_rate: int, *,
     from pystoi import stoi as pystoi_stoi  # local: only needed for evaluation
 
     reference, estimate = trim_pair(reference, estimate)
+    if _is_silent(reference):
+        return float("nan")  # nothing to be intelligible (pystoi would say 0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         value = float(pystoi_stoi(reference, estimate, sample_rate, extended=extended))

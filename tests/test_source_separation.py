@@ -126,18 +126,19 @@ def test_shipped_model_separates_held_out_speech_from_held_out_music(stage, spee
     stems = stage.process(mixture[np.newaxis], RATE)
     voice_gain = si_sdr_db(voice, stems["voice"][0]) - si_sdr_db(voice, mixture)
     background_gain = si_sdr_db(background, stems["background"][0]) - si_sdr_db(background, mixture)
-    assert voice_gain > 6.0
-    assert background_gain > 4.0
+    # Measured with the shipped model: 7.8 dB and 7.7 dB.
+    assert voice_gain > 6.5
+    assert background_gain > 6.5
 
 
 def test_voice_alone_leaves_an_almost_empty_background(stage, held_out_speech,
                                                        held_out_accompaniment):
     stems = stage.process(held_out_speech[np.newaxis], RATE)
     leak = 10 * np.log10(np.mean(stems["background"] ** 2) / np.mean(stems["voice"] ** 2))
-    assert leak < -20.0
+    assert leak < -20.0   # measured: -30.9 dB
     music = held_out_accompaniment * 0.3
     stems = stage.process(music[np.newaxis], RATE)
-    assert 10 * np.log10(np.mean(stems["voice"] ** 2) / np.mean(music ** 2)) < -10.0
+    assert 10 * np.log10(np.mean(stems["voice"] ** 2) / np.mean(music ** 2)) < -14.0  # -18.0
 
 
 def test_apply_writes_one_file_per_stem(tmp_path, speech_over_music):

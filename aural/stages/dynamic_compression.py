@@ -64,7 +64,8 @@ class DynamicCompressionConfig(SpectralConfig):
     batch_size: int = 12
     learning_rate: float = 2e-3
     steps_per_epoch: int = 150
-    max_minutes: float = 30.0
+    max_minutes: float = 45.0
+    patience: int = 20
     music_probability: float = 0.3
     clean_probability: float = 0.1          # undamaged examples: "leave it alone"
     level_range_dbfs: tuple[float, float] = (-32.0, -14.0)

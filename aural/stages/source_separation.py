@@ -38,6 +38,7 @@ class SourceSeparationConfig(SpectralConfig):
     learning_rate: float = 1e-3
     steps_per_epoch: int = 150
     max_minutes: float = 55.0
+    patience: int = 40                     # the validation score is noisy (+-0.5 dB per epoch)
     init_from: str | None = "noise_reduction"   # transfer: start from that stage's model
     ratio_range_db: tuple[float, float] = (-10.0, 15.0)
     level_range_dbfs: tuple[float, float] = (-38.0, -18.0)
