@@ -77,6 +77,7 @@ class DynamicCompressionConfig(SpectralConfig):
     # Clipped runs bridged by a spline before the gains. Off: on the validation split's
     # clipped items it gains 3.1-5.3 dB SI-SDR on speech but loses 2.8-5.8 dB on music.
     declip: bool = False
+    inference_smoothing_frames: int = 1     # gains averaged over this many frames at run time
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 24, 32, 48], "bottleneck_units": 96,
         "dilations": [1, 2, 4, 8, 16, 32, 64]})
@@ -221,9 +222,24 @@ class DynamicCompression(SpectralStage):
         return super().run_channel(self.declipped(np.asarray(signal, np.float32)))
 
     def apply_output(self, spectrum: np.ndarray, output: np.ndarray) -> dict[str, np.ndarray]:
-        """Band gains in dB (tanh x 30), spread over the bins, applied to the input's STFT."""
-        gains = 10 ** (output * MAX_GAIN_DB / 20.0)
+        """Band gains in dB (tanh x 30), smoothed like the targets were, spread over the bins
+        and applied to the input's STFT."""
+        gains = 10 ** (self.smoothed_gain_db(output) / 20.0)
         return {"audio": spectrum * self.bands.bin_gains(gains)}
+
+    def smoothed_gain_db(self, output: np.ndarray) -> np.ndarray:
+        """The network's gains in dB, ``(frames, features)``: averaged over the bands when
+        the targets were broadband and over ``inference_smoothing_frames`` frames, so that
+        frame-to-frame jitter does not modulate the sound."""
+        gain_db = np.asarray(output, np.float64) * MAX_GAIN_DB
+        if self.config.broadband_target:
+            gain_db = np.broadcast_to(gain_db.mean(axis=1, keepdims=True), gain_db.shape)
+        width = max(int(self.config.inference_smoothing_frames), 1)
+        if width > 1:
+            kernel = np.ones(width) / width
+            padded = np.pad(gain_db, ((width // 2, width - 1 - width // 2), (0, 0)), mode="edge")
+            gain_db = np.stack([np.convolve(c, kernel, mode="valid") for c in padded.T], axis=1)
+        return gain_db
 
     # ---- evaluation -------------------------------------------------------------------------
     def test_items(self, split: str = "test") -> list[dict[str, Any]]:
