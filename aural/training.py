@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from aural.atomic import atomic_file
+from aural.cluster.multiworker import SINGLE_WORKER, Distribution
 from aural.errors import AuralError
 from aural.hashing import data_fingerprint
 from aural.modelfile import write_json_atomic
@@ -60,14 +61,15 @@ def _spec(value: Any):
     return tf.nest.map_structure(lambda a: tf.TensorSpec(np.shape(a), tf.float32), value)
 
 
-def _dataset(stage: Stage, pool: Any, seed: int, start_step: int):
+def _dataset(stage: Stage, pool: Any, seed: int, start_step: int, shard: tuple[int, ...] = ()):
     import tensorflow as tf
 
     probe = _example(stage, np.random.default_rng(0), pool)
 
     def generate():
-        # Seeded by the step we start at, so a resumed run draws fresh, reproducible data.
-        rng = np.random.default_rng([seed, start_step])
+        # Seeded by the step we start at, so a resumed run draws fresh, reproducible data
+        # (and by the worker, in multi-worker training, so each draws its own).
+        rng = np.random.default_rng([seed, start_step, *shard])
         while True:
             yield _example(stage, rng, pool)
 
@@ -88,14 +90,20 @@ def _validation_set(stage: Stage, material: Material) -> tuple[Any, Any, list]:
     return _stacked([e[0] for e in examples]), _stacked([e[1] for e in examples]), pairs
 
 
+#: Losses a GAN trainer logs beside its reconstruction loss.
+GAN_LOSSES = ("g_loss", "d_loss")
+
+
 def optimizers(model: Any) -> list[Any]:
     """The optimizers of a training model: a trainer's own list, or the compiled one."""
     return list(getattr(model, "optimizers", None) or [model.optimizer])
 
 
 class _Checkpointer:
-    def __init__(self, run_dir: Path) -> None:
-        self.run_dir = run_dir
+    def __init__(self, run_dir: Path, write_dir: Path | None = None) -> None:
+        # Read from run_dir, write to write_dir: in multi-worker training only the chief
+        # writes run_dir; the others save alike (saving takes part in collectives) elsewhere.
+        self.run_dir, self.write_dir = run_dir, write_dir or run_dir
         run_dir.mkdir(parents=True, exist_ok=True)
 
     def state(self) -> dict[str, Any] | None:
@@ -104,12 +112,12 @@ class _Checkpointer:
 
     def save(self, model: Any, state: dict[str, Any]) -> None:
         step = state["step"]
-        weights = self.run_dir / f"ckpt-{step}.weights.h5"
+        weights = self.write_dir / f"ckpt-{step}.weights.h5"
         model.save_weights(str(weights))
         with open(weights, "rb+") as handle:
             os.fsync(handle.fileno())
-        write_json_atomic(self.run_dir / STATE_FILE, {**state, "weights": weights.name})
-        for old in self.run_dir.glob("ckpt-*"):
+        write_json_atomic(self.write_dir / STATE_FILE, {**state, "weights": weights.name})
+        for old in self.write_dir.glob("ckpt-*"):
             if old.name != weights.name:
                 old.unlink(missing_ok=True)
 
@@ -123,15 +131,23 @@ class _Checkpointer:
 
 
 def train_stage(stage: Stage, run_dir: str | Path, *, resume: bool = False, progress: bool = True,
-                log: Callable[[str], None] = print) -> dict[str, Any]:
+                log: Callable[[str], None] = print,
+                distribution: Distribution = SINGLE_WORKER) -> dict[str, Any]:
     """Train ``stage`` (its config sets budget and sizes); returns a training summary.
 
     With ``resume`` it continues from ``run_dir``'s last checkpoint, including the
-    optimizer state, step count, elapsed time and best validation result.
+    optimizer state, step count, elapsed time and best validation result. With a
+    multi-worker ``distribution`` (:mod:`aural.cluster.multiworker`) every worker calls
+    this alike; only the chief writes ``run_dir``.
     """
+    with distribution.scope():
+        return _train(stage, Path(run_dir), resume, progress, log, distribution)
+
+
+def _train(stage: Stage, run_dir: Path, resume: bool, progress: bool,
+           log: Callable[[str], None], distribution: Distribution) -> dict[str, Any]:
     config = stage.config
-    run_dir = Path(run_dir)
-    checkpoints = _Checkpointer(run_dir)
+    checkpoints = _Checkpointer(run_dir, distribution.write_dir(run_dir))
     state = checkpoints.state() if resume else None
     if resume and state is None:
         raise AuralError("nothing to resume: no checkpoint in this run folder", path=run_dir)
@@ -147,6 +163,7 @@ def train_stage(stage: Stage, run_dir: str | Path, *, resume: bool = False, prog
     val_x, val_y, val_pairs = _validation_set(stage, validation)
 
     model = stage.training_model()
+    distribution.prepare(model)
     stage.model = stage.inference_model(model)
     if state is not None:
         checkpoints.restore(model, state)
@@ -161,14 +178,17 @@ def train_stage(stage: Stage, run_dir: str | Path, *, resume: bool = False, prog
             # Where fine-tuning starts from, so its gain on the user's material is visible.
             state["initial_score"] = stage.validation_score(val_pairs)
             log(f"before training: {stage.score_name} {state['initial_score']:+.3f}")
-    write_json_atomic(run_dir / "config.json", {"stage": stage.name, "config": config.to_dict()})
+    write_json_atomic(checkpoints.write_dir / "config.json",
+                      {"stage": stage.name, "config": config.to_dict()})
 
     monitor = _Monitor(stage, checkpoints, state, (val_x, val_y, val_pairs),
-                       progress=progress, log=log)
-    dataset = _dataset(stage, train, config.seed, state["step"])
+                       progress=progress, log=log, clock=distribution.agreed_seconds)
+    dataset = distribution.shard(_dataset(stage, train, config.seed, state["step"],
+                                          distribution.seed_key()))
     model.fit(dataset, steps_per_epoch=config.steps_per_epoch, epochs=config.max_epochs,
               initial_epoch=state["epoch"], callbacks=[monitor], shuffle=False, verbose=0)
     monitor.close()
+    distribution.finished(model)
     best = run_dir / "best.weights.h5"
     if best.exists():
         model.load_weights(str(best))
@@ -230,7 +250,7 @@ def _initial_weights(stage: Stage, log: Callable[[str], None]) -> None:
     copied = 0
     for layer in stage.model.layers:
         other = donor_layers.get(layer.name)
-        if other is None or not layer.weights:
+        if other is None or not layer.weights or layer.name in stage.transfer_skip:
             continue
         mine, theirs = layer.get_weights(), other.get_weights()
         if len(mine) == len(theirs) and all(a.shape == b.shape for a, b in zip(mine, theirs)):
@@ -243,19 +263,22 @@ def _initial_weights(stage: Stage, log: Callable[[str], None]) -> None:
 
 
 class _Monitor(keras.callbacks.Callback):
-    def __init__(self, stage, checkpoints, state, validation, *, progress, log) -> None:
+    def __init__(self, stage, checkpoints, state, validation, *, progress, log,
+                 clock: Callable[[float], float] = lambda seconds: seconds) -> None:
         super().__init__()
         self.stage, self.checkpoints, self.state = stage, checkpoints, state
         self.val_x, self.val_y, self.val_pairs = validation
-        self.log, self.show = log, progress
+        self.log, self.show, self.clock = log, progress, clock
         self.config = stage.config
         self.started = time.monotonic()
         self.base_elapsed = state["elapsed_seconds"]
-        self.last_checkpoint = time.monotonic()
+        self.now = self.last_checkpoint = self.base_elapsed
         self.bar = None
 
-    def _elapsed(self) -> float:
-        return self.base_elapsed + time.monotonic() - self.started
+    def _tick(self) -> None:
+        # Read once per step and at each epoch's end; in multi-worker training every worker
+        # gets the chief's reading, so all take the same decisions at the same step.
+        self.now = self.clock(self.base_elapsed + time.monotonic() - self.started)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.show:
@@ -265,8 +288,9 @@ class _Monitor(keras.callbacks.Callback):
                             unit="step", leave=False, dynamic_ncols=True)
 
     def on_train_batch_begin(self, batch, logs=None):
+        self._tick()
         # Cosine decay over the time budget: the budget, not an epoch count, ends training.
-        progress = min(self._elapsed() / (self.config.max_minutes * 60), 1.0)
+        progress = min(self.now / (self.config.max_minutes * 60), 1.0)
         floor = self.config.final_learning_rate_fraction
         scale = floor + (1.0 - floor) * 0.5 * (1.0 + np.cos(np.pi * progress))
         for optimizer in optimizers(self.model):
@@ -275,27 +299,28 @@ class _Monitor(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.state["step"] += 1
         if self.bar is not None:
-            budget_left = max(self.config.max_minutes * 60 - self._elapsed(), 0)
-            self.bar.set_postfix(loss=f"{logs.get('loss', float('nan')):.4f}",
-                                 budget_left=f"{budget_left / 60:.1f}min")
+            budget_left = max(self.config.max_minutes * 60 - self.now, 0)
+            # A GAN trainer also reports its generator and discriminator losses.
+            losses = {k: f"{logs[k]:.4f}" for k in ("loss", *GAN_LOSSES) if k in logs}
+            self.bar.set_postfix(**losses, budget_left=f"{budget_left / 60:.1f}min")
             self.bar.update(1)
-        if time.monotonic() - self.last_checkpoint > self.config.checkpoint_minutes * 60:
+        if self.now - self.last_checkpoint > self.config.checkpoint_minutes * 60:
             self._checkpoint()
-        if self._elapsed() > self.config.max_minutes * 60:
+        if self.now > self.config.max_minutes * 60:
             self.state["stopped_because"] = "time budget"
             self.model.stop_training = True
 
     def _checkpoint(self) -> None:
-        self.state["elapsed_seconds"] = self._elapsed()
+        self.state["elapsed_seconds"] = self.now
         self.checkpoints.save(self.model, self.state)
-        self.last_checkpoint = time.monotonic()
+        self.last_checkpoint = self.now
 
     def on_epoch_end(self, epoch, logs=None):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        val_loss = float(self.model.evaluate(self.val_x, self.val_y, verbose=0,
-                                             batch_size=self.config.batch_size))
+        val_loss = float(self.model.evaluate(self.val_x, self.val_y, verbose=0, return_dict=True,
+                                             batch_size=self.config.batch_size)["loss"])
         improvement = self.stage.validation_score(self.val_pairs)
         # The kept model is the one with the best validation score: the stage's own measure
         # of what the waveform gains, or the validation loss.
@@ -306,19 +331,22 @@ class _Monitor(keras.callbacks.Callback):
             self.state["best_score"] = float(score)
             self.state["best_val_loss"] = val_loss
             self.state["epochs_since_best"] = 0
-            with atomic_file(self.checkpoints.run_dir / "best.weights.h5",
+            with atomic_file(self.checkpoints.write_dir / "best.weights.h5",
                              suffix=".weights.h5") as temp:
                 self.model.save_weights(str(temp))
         else:
             self.state["epochs_since_best"] += 1
         self.state["epoch"] = epoch + 1
+        self._tick()
         entry = {"epoch": epoch + 1, "step": self.state["step"],
                  "loss": round(float(logs.get("loss", float("nan"))), 5),
                  "val_loss": round(val_loss, 5), "val_score": round(improvement, 3),
-                 "minutes": round(self._elapsed() / 60, 2)}
+                 "minutes": round(self.now / 60, 2),
+                 **{k: round(float(logs[k]), 5) for k in GAN_LOSSES if k in logs}}
         self.state["history"].append(entry)
-        rate = self.state["step"] / max(self._elapsed(), 1e-9)
-        self.log(f"epoch {epoch + 1}: loss {entry['loss']:.4f}  val_loss {val_loss:.4f}  "
+        rate = self.state["step"] / max(self.now, 1e-9)
+        gan = "".join(f"  {k} {entry[k]:.4f}" for k in GAN_LOSSES if k in entry)
+        self.log(f"epoch {epoch + 1}: loss {entry['loss']:.4f}{gan}  val_loss {val_loss:.4f}  "
                  f"{self.stage.score_name} {improvement:+.3f}  ({rate:.2f} steps/s, "
                  f"{entry['minutes']:.1f} min){'  *best*' if improved else ''}")
         if self.state["epochs_since_best"] >= self.config.patience:

@@ -2,17 +2,22 @@
 unprocessed input and the classical baselines; the whole `aural regenerate` chain beside the
 classical chains and DeepFilterNet3 (where installed); a 10-second memo regenerated end to
 end; one-hour files streamed through `aural apply` and `aural regenerate` (peak memory);
-and the data tools (preprocess, simulate). Writes OUT.json and OUT.md (default
-out/benchmark.*, untracked; the README's figures come from `--out reports/benchmark.json`).
+the data tools (preprocess, simulate); and a folder of one-minute files through `aural
+regenerate` in plain folder mode and on a local Ray cluster (`--cluster local`, needs Ray).
+Writes OUT.json and OUT.md (default out/benchmark.*, untracked; the README's figures come
+from `--out reports/benchmark.json` and `--only cluster --out reports/benchmark_cluster.json`).
 
     python scripts/benchmark.py                          # everything, one-hour memory runs
     python scripts/benchmark.py --hours 0.1 --only speed,regenerate
+    python scripts/benchmark.py --only cluster --out reports/benchmark_cluster.json
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
+import math
 import os
 import platform
 import subprocess
@@ -195,7 +200,56 @@ def data_tools() -> dict[str, dict[str, float]]:
                          "wall_seconds": summary.wall_seconds, "times_real_time": summary.speed}}
 
 
-PARTS = ("speed", "regenerate", "memo", "memory", "data_tools", "tools_memory")
+def _folder_of_minutes(folder: Path, files: int) -> None:
+    """``files`` one-minute recordings of held-out noisy speech, each a different minute."""
+    import soundfile as sf
+
+    audio = noisy_speech(60.0 * files)
+    for index in range(files):
+        sf.write(folder / f"memo{index:02d}.wav", audio[index * 60 * RATE:(index + 1) * 60 * RATE],
+                 RATE, subtype="PCM_16")
+
+
+def cluster_speed(files: int) -> dict:
+    """`aural regenerate IN OUT` on ``files`` one-minute files in plain folder mode and with
+    ``--cluster local`` (Ray, every core): wall times from the shell, whether the outputs are
+    identical, and where a worker's time goes (from the cluster run's report)."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "in"
+        source.mkdir()
+        _folder_of_minutes(source, files)
+        walls = {}
+        for name, extra in (("plain", []), ("cluster", ["--cluster", "local"])):
+            walls[name], _, _ = _peak_run(["regenerate", str(source), str(Path(folder) / name),
+                                           "--no-progress", "--report",
+                                           str(Path(folder) / f"{name}.json"), *extra])
+            print(name, f"{walls[name]:.1f} s", flush=True)
+        names = sorted(p.name for p in source.iterdir())
+        identical = all(filecmp.cmp(Path(folder) / "plain" / n, Path(folder) / "cluster" / n,
+                                    shallow=False) for n in names)
+        reports = json.loads((Path(folder) / "cluster.json").read_text())["files"]
+    audio = sum(r["duration_seconds"] for r in reports)
+    busy = sum(r["total_seconds"] for r in reports)
+    return {"files": files, "audio_seconds": audio, "cpus": os.cpu_count(),
+            "wall_seconds_plain": walls["plain"], "wall_seconds_cluster": walls["cluster"],
+            "identical_outputs": identical, "worker_start_seconds": worker_start_seconds(),
+            "worker_busy_seconds": busy,
+            "chain_seconds": sum(r["chain_seconds"] for r in reports),
+            "master_seconds": busy - sum(r["chain_seconds"] for r in reports)}
+
+
+def worker_start_seconds() -> float:
+    """What a fresh worker process spends before its first file: TensorFlow and the models."""
+    code = ("import time; t = time.perf_counter()\n"
+            "from aural.commands._options import quiet_tensorflow; quiet_tensorflow()\n"
+            "from aural.regenerate import Regenerator; Regenerator()\n"
+            "print(time.perf_counter() - t)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    return float(result.stdout.split()[-1])
+
+
+PARTS = ("speed", "regenerate", "memo", "memory", "data_tools", "tools_memory", "cluster")
 
 
 def main() -> None:
@@ -204,6 +258,8 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=1.0, help="length of the memory test files")
     parser.add_argument("--only", default=",".join(PARTS),
                         help=f"comma-separated parts to run: {', '.join(PARTS)}")
+    parser.add_argument("--files", type=int, default=20,
+                        help="one-minute files in the cluster comparison")
     parser.add_argument("--out", type=Path, default=REPO / "out" / "benchmark.json")
     args = parser.parse_args()
     parts = set(args.only.split(","))
@@ -232,6 +288,14 @@ def main() -> None:
         print(json.dumps(report["streaming"]), flush=True)
         report["regenerate_streaming"] = regenerate_memory(args.hours)
         print(json.dumps(report["regenerate_streaming"]), flush=True)
+    if "cluster" in parts:
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            print("cluster: skipped, Ray is not installed (pip install 'ray[default]')")
+        else:
+            report["cluster"] = cluster_speed(args.files)
+            print(json.dumps(report["cluster"]), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     args.out.with_suffix(".md").write_text(markdown(report, args.seconds))
@@ -272,7 +336,42 @@ def markdown(report: dict, seconds: float) -> str:
         lines += ["| data tool | audio | wall | times real time |", "|---|---|---|---|"]
         lines += [f"| aural {name} | {v['audio_seconds']:.0f} s | {v['wall_seconds']:.1f} s | "
                   f"{v['times_real_time']:.0f}x |" for name, v in tools.items()] + [""]
+    if "cluster" in report:
+        lines += cluster_markdown(report["cluster"])
     return "\n".join(lines)
+
+
+#: The archive of the README's estimate: hours of audio to regenerate in one day.
+ARCHIVE_HOURS = 10_000
+
+
+def cores_for_archive(times_real_time_per_core: float) -> float:
+    """Worker cores that regenerate :data:`ARCHIVE_HOURS` of audio in 24 hours."""
+    return ARCHIVE_HOURS * 3600 / (times_real_time_per_core * 86400)
+
+
+def cluster_markdown(c: dict) -> list[str]:
+    """The cluster comparison and the paper estimate it supports."""
+    per_core = c["audio_seconds"] / c["wall_seconds_cluster"] / c["cpus"]
+    busy_per_core = c["audio_seconds"] / c["worker_busy_seconds"]
+    minutes = c["audio_seconds"] / 60
+    return [f"`aural regenerate IN OUT` on {c['files']} one-minute files ({minutes:.0f} min of "
+            "48 kHz speech), end to end from the shell:", "",
+            "| mode | wall | audio per wall second |", "|---|---|---|",
+            f"| plain folder mode | {c['wall_seconds_plain']:.1f} s | "
+            f"{c['audio_seconds'] / c['wall_seconds_plain']:.1f} s |",
+            f"| `--cluster local` ({c['cpus']} Ray workers) | {c['wall_seconds_cluster']:.1f} s | "
+            f"{c['audio_seconds'] / c['wall_seconds_cluster']:.1f} s |", "",
+            f"Outputs identical (byte for byte): {'yes' if c['identical_outputs'] else 'no'}. "
+            f"A fresh worker process takes {c['worker_start_seconds']:.1f} s (TensorFlow and "
+            f"the models) before its first file. Of the workers' time on files, the chain took "
+            f"{c['chain_seconds'] / c['worker_busy_seconds']:.0%} and the two-pass master "
+            f"{c['master_seconds'] / c['worker_busy_seconds']:.0%}.", "",
+            f"Throughput per core: {busy_per_core:.1f}x real time while the {c['cpus']} workers "
+            f"ran side by side ({per_core:.1f}x over the whole run, start-up included). "
+            f"{ARCHIVE_HOURS:,} hours in a day: {math.ceil(cores_for_archive(busy_per_core))} "
+            f"worker cores at {busy_per_core:.1f}x ({math.ceil(cores_for_archive(per_core))} at "
+            f"{per_core:.1f}x).", ""]
 
 
 if __name__ == "__main__":

@@ -12,5 +12,5 @@ if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]] && "$PYTHON" -c "import aur
     exit 0
 fi
 "$PYTHON" -m pip install --quiet --disable-pip-version-check "numpy>=2.4,<2.5" setuptools wheel
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,eval]"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test,eval,cluster]"
 echo "$WANT" > "$STAMP"

@@ -43,6 +43,12 @@ from aural.commands._options import (allow_truncated_option, bit_depth_option, o
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
               help="Write a JSON report: stages and timing, loudness and true peak before and "
                    "after, what auto decided.")
+@click.option("--cluster", default=None, metavar="ADDRESS",
+              help="Regenerate a folder on a Ray cluster, a file per worker at a time: "
+                   "ray://HOST:PORT (Ray Client) or HOST:PORT (from a node of the cluster), "
+                   "auto (inside a Ray job) or local (Ray on this machine, every core). "
+                   "Finished outputs are listed in OUTPUT/aural-manifest.jsonl as they "
+                   "come, so a rerun skips them. Needs Ray (the 'cluster' extra).")
 @overwrite_option()
 @allow_truncated_option()
 @progress_option()
@@ -50,8 +56,9 @@ def command(input_path: Path, output_path: Path | None, stages: str | None,
             strengths: tuple[str, ...], content: str, loudness: str | None, true_peak: float,
             reference: Path | None, background_db: str | None, no_eq: bool,
             sample_rate: int | str,
-            bit_depth: str, stems_dir: Path | None, report_path: Path | None, overwrite: bool,
-            allow_truncated: bool, progress: bool | None) -> None:
+            bit_depth: str, stems_dir: Path | None, report_path: Path | None,
+            cluster: str | None, overwrite: bool, allow_truncated: bool,
+            progress: bool | None) -> None:
     """Make INPUT sound like a studio recording: run the shipped stages (noise reduction,
     dynamics, bandwidth, separation, timbre) and master the result to a loudness target
     with a true-peak ceiling. Writes OUTPUT (.wav or .flac) [default: INPUT_regenerated.wav].
@@ -67,6 +74,7 @@ def command(input_path: Path, output_path: Path | None, stages: str | None,
       aural regenerate song.mp3 song.wav --content music --stems stems/
       aural regenerate recordings/ regenerated/ --stages noise_reduction,frequency_expansion
       aural regenerate memo.wav out.wav --strength noise_reduction=0.6 --sample-rate input
+      aural regenerate archive/ regenerated/ --cluster ray://head.example:10001
     """
     from aural.regenerate import parse_loudness, parse_stages, parse_strengths
 
@@ -76,16 +84,21 @@ def command(input_path: Path, output_path: Path | None, stages: str | None,
                          true_peak=true_peak, reference=reference, background_db=background_db,
                          eq=not no_eq, sample_rate=sample_rate, bit_depth=bit_depth,
                          stems_dir=stems_dir)
+    if cluster is not None:
+        _check_cluster(cluster, input_path)
     jobs = _jobs(input_path, output_path, overwrite, bit_depth, allow_truncated)
-    show = show_progress(progress)
-    quiet_tensorflow()
-    from aural.regenerate import Regenerator
+    if cluster is not None:
+        reports = _run_on_cluster(cluster, settings, jobs, output_path)
+    else:
+        show = show_progress(progress)
+        quiet_tensorflow()
+        from aural.regenerate import Regenerator
 
-    regenerator = Regenerator(settings)
-    if regenerator.unavailable:
-        click.echo("skipping (no shipped model yet): "
-                   + ", ".join(name for name, _ in regenerator.unavailable), err=True)
-    reports = _run_jobs(regenerator, jobs, show)
+        regenerator = Regenerator(settings)
+        if regenerator.unavailable:
+            click.echo("skipping (no shipped model yet): "
+                       + ", ".join(name for name, _ in regenerator.unavailable), err=True)
+        reports = _run_jobs(regenerator, jobs, show)
     if report_path is not None:
         from aural.modelfile import write_json_atomic
 
@@ -184,6 +197,36 @@ def _run_jobs(regenerator, jobs: list[tuple[Path, Path, bool]], show: bool) -> l
             bar.update(1)
     if bar is not None:
         bar.close()
+    return reports
+
+
+def _check_cluster(address: str, input_path: Path) -> None:
+    """Everything about ``--cluster`` that can fail before any work: the address, a folder
+    to work on, and Ray being installed."""
+    from aural.cluster import check_address, import_ray
+    from aural.errors import AuralError
+
+    check_address(address)
+    if not input_path.is_dir():
+        raise AuralError("--cluster regenerates a folder: give an INPUT folder and an OUTPUT "
+                         "folder", path=input_path)
+    import_ray()
+
+
+def _run_on_cluster(address: str, settings, jobs: list[tuple[Path, Path, bool]],
+                    output_root: Path) -> list[dict]:
+    from aural.cluster.batch import ClusterRun
+
+    run = ClusterRun(address, settings, jobs, output_root,
+                     notice=lambda message: click.echo(message, err=True))
+    reports: list[dict] = []
+    for report in run.reports():
+        reports.append(report)
+        if report.get("error"):
+            where = "" if report["input"] in report["error"] else f"{report['input']}: "
+            click.echo(f"error: {where}{report['error']}", err=True)
+        elif not report.get("skipped"):
+            click.echo(f"{run.progress.line()} {_summary(report)}")
     return reports
 
 

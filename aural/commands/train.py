@@ -28,10 +28,17 @@ from aural.commands._options import parse_overrides, quiet_tensorflow
               help="Start from the shipped weights (fine-tuning) instead of from scratch.")
 @click.option("--init-from", type=click.Path(path_type=Path), default=None,
               help="Start from another model file's weights where layers match (transfer).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Train on N workers (tf.distribute.MultiWorkerMirroredStrategy): N "
+                   "processes on this machine, or, where TF_CONFIG is set (one worker per "
+                   "machine, by you or a cluster manager), the workers it names. The batch "
+                   "is split across them; each draws its own examples; the chief (worker 0) "
+                   "writes --run-dir (shared storage, for --resume) and the model.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | None,
             overrides: tuple[str, ...], output: Path | None, user_data: tuple[Path, ...],
-            from_shipped: bool, init_from: Path | None, progress: bool) -> None:
+            from_shipped: bool, init_from: Path | None, workers: int | None,
+            progress: bool) -> None:
     """Train STAGE on its training split, validating each epoch on held-out speakers.
 
     Checkpoints are written every few minutes; after an interruption (even kill -9),
@@ -45,11 +52,13 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
       aural train noise_reduction --minutes 30 --from-shipped --data my_preprocessed \\
             --output models/noise_reduction/my_voice.h5   # fine-tune to your recordings
       aural train noise_reduction --resume --run-dir runs/noise_reduction
+      aural train noise_reduction --workers 2 --minutes 60   # two worker processes
     """
-    quiet_tensorflow()
-    from aural.modelfile import default_model_path
+    import os
+
+    from aural.cluster.multiworker import (check_batch_size, cluster_from_environment,
+                                           from_environment)
     from aural.stages import stage_class
-    from aural.training import train_stage
 
     cls = stage_class(stage)
     run_dir = run_dir or Path("runs") / stage
@@ -63,8 +72,28 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
     config = cls.config_class()
     if resume and (run_dir / "config.json").exists():
         config = cls.config_class.from_dict(read_json(run_dir / "config.json")["config"])
-    instance = cls(config.with_overrides(**values))
-    summary = train_stage(instance, run_dir, resume=resume, progress=progress, log=click.echo)
+    config = config.with_overrides(**values)
+    # Everything that can be refused is refused here, once, before any worker starts.
+    cluster = cluster_from_environment()
+    check_batch_size(config.batch_size, cluster["workers"] if cluster else workers or 1)
+    if workers and workers > 1 and cluster is None:
+        from aural.cluster.launch import command_line, run_local_workers
+
+        raise SystemExit(run_local_workers(command_line(click.get_current_context()), workers))
+    quiet_tensorflow()
+    distribution = from_environment(expected=workers)
+    from aural.modelfile import default_model_path
+    from aural.training import train_stage
+
+    instance = cls(config)
+    chief = distribution.is_chief  # the others keep quiet and write nothing
+    summary = train_stage(instance, run_dir, resume=resume, progress=progress and chief,
+                          log=click.echo if chief else lambda _: None, distribution=distribution)
+    if distribution.workers > 1:
+        click.echo(f"worker {distribution.index} of {distribution.workers}: final weights "
+                   f"sha256 {distribution.final_weights}")
+    if not chief:
+        return
     path = instance.save(output or default_model_path(stage), training=summary)
     click.echo(f"saved {path} ({summary['steps']} steps, {summary['wall_minutes']} min, "
                f"best validation score {summary['best_validation_score']}); sidecar "
