@@ -12,6 +12,10 @@ import sys
 import click
 
 
+#: Termination signals received (SIGTERM, SIGHUP), in order.
+_SIGNALLED: list[int] = []
+
+
 def run_script(command: click.Command, argv: list[str] | None = None, *,
                prog_name: str | None = None) -> None:
     """Run ``command`` on ``argv`` (default ``sys.argv[1:]``) and exit with its status."""
@@ -40,6 +44,11 @@ def run_script(command: click.Command, argv: list[str] | None = None, *,
         click.echo("error: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback for users
+        if _SIGNALLED:
+            # The signal's KeyboardInterrupt surfaced through native code (TensorFlow's
+            # pybind11) as another exception: it is still an interruption.
+            click.echo("error: interrupted", err=True)
+            sys.exit(130)
         if os.environ.get("AURAL_DEBUG"):
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
@@ -55,6 +64,7 @@ def _terminate_like_interrupt() -> None:
     import signal
 
     def interrupt(signum, frame):  # noqa: ARG001
+        _SIGNALLED.append(signum)
         raise KeyboardInterrupt
 
     for name in ("SIGTERM", "SIGHUP"):
