@@ -27,7 +27,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -303,6 +303,7 @@ def measure_rtf(fn: Callable[[], Any], audio_seconds: float) -> tuple[Any, RealT
 
 # ---- separation ----------------------------------------------------------------------------
 
+@lru_cache(maxsize=1)
 def _museval_metrics() -> Any:
     """museval's BSSEval v4 module, loaded on its own: the package's ``__init__`` imports
     musdb and stempeg, which refuse to import without ffmpeg; the metrics need only scipy."""

@@ -34,3 +34,24 @@ def scale_to_snr(clean: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndar
 def mix_at_snr(clean: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
     """``clean + noise`` with the noise scaled to ``snr_db`` dB SNR; same length as ``clean``."""
     return (clean + scale_to_snr(clean, noise[..., :clean.shape[-1]], snr_db)).astype(np.float32)
+
+
+def scale_to_rms_db(signal: np.ndarray, level_dbfs: float) -> np.ndarray:
+    """``signal`` scaled to an RMS of ``level_dbfs`` (silence stays silence)."""
+    p = power(signal)
+    return signal if p == 0.0 else (signal * 10 ** (level_dbfs / 20) / np.sqrt(p)).astype(np.float32)
+
+
+def joined_clips(rng: np.random.Generator, clips: list[np.ndarray], length: int, rate: int,
+                 gap_seconds: tuple[float, float]) -> np.ndarray:
+    """Random clips (of one speaker) joined with pauses drawn from ``gap_seconds``, and a
+    random ``length``-sample stretch of the result."""
+    pieces, total = [], 0
+    while total < length:
+        clip = clips[int(rng.integers(len(clips)))]
+        gap = np.zeros(int(rng.uniform(*gap_seconds) * rate), np.float32)
+        pieces += [clip, gap]
+        total += len(clip) + len(gap)
+    joined = np.concatenate(pieces)
+    start = int(rng.integers(0, len(joined) - length + 1))
+    return joined[start:start + length]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from aural.data.mixing import power, random_excerpt, scale_to_snr
+from aural.data.mixing import random_excerpt, scale_to_rms_db, scale_to_snr
 
 #: Songs separated in the test: the catalogue's held-out songs plus the MUSDB18 sample (the
 #: stage never trains on it; its museval scores are the metric's known answer).
@@ -21,10 +21,6 @@ TEST_SONGS = ("ultimate_nz_tour", "musdb_music_delta_80s_rock")
 TEST_RATIOS_DB = (-5.0, 5.0, 10.0)
 UTTERANCE_SECONDS = 6.0
 GCOMPRIS_SPEAKERS = 6
-
-
-def _level(signal: np.ndarray, level_dbfs: float) -> np.ndarray:
-    return (signal * 10 ** (level_dbfs / 20) / np.sqrt(power(signal) + 1e-20)).astype(np.float32)
 
 
 def _voices(recordings: list[Any], rate: int) -> list[tuple[str, np.ndarray]]:
@@ -78,7 +74,7 @@ def separation_items(rate: int, split: str = "test") -> list[dict[str, Any]]:
                 for r in held if r.kind == "noise"]
     items: list[dict[str, Any]] = []
     for k, (voice_name, voice) in enumerate(_voices(held, rate)):
-        voice = _level(voice, -26.0)
+        voice = scale_to_rms_db(voice, -26.0)
         n = len(voice)
         song, backing = music[k % len(music)]
         items.append(_item(f"{voice_name}+{song}@0dB", "speech over music, 0 dB", voice,
@@ -100,7 +96,7 @@ def separation_items(rate: int, split: str = "test") -> list[dict[str, Any]]:
     for song, vocals, backing, _ in separable_songs(songs, rate):
         items.append(_item(song, "singing over accompaniment", vocals, backing, song=True))
     for song, backing in music[:3]:
-        excerpt = _level(backing[: 8 * rate], -20.0)
+        excerpt = scale_to_rms_db(backing[: 8 * rate], -20.0)
         items.append(_item(f"{song} instrumental", "instrumental alone", np.zeros_like(excerpt),
                            excerpt))
     return items

@@ -146,21 +146,13 @@ class DynamicCompression(SpectralStage):
         pool.speakers.setdefault("user", []).extend(recordings)
 
     def _clean_segment(self, rng: np.random.Generator, pool: DynamicsPool, length: int) -> np.ndarray:
-        from aural.data.mixing import random_excerpt
+        from aural.data.mixing import joined_clips, random_excerpt
 
         if pool.music and rng.random() < self.config.music_probability:
             return random_excerpt(pool.music[int(rng.integers(len(pool.music)))], length, rng)
         # One speaker's clips joined with pauses: an AGC does its worst in the pauses.
         clips = pool.speakers[list(pool.speakers)[int(rng.integers(len(pool.speakers)))]]
-        pieces, total = [], 0
-        while total < length:
-            clip = clips[int(rng.integers(len(clips)))]
-            gap = np.zeros(int(rng.uniform(0.05, 0.7) * self.config.sample_rate), np.float32)
-            pieces += [clip, gap]
-            total += len(clip) + len(gap)
-        joined = np.concatenate(pieces)
-        start = int(rng.integers(0, max(len(joined) - length, 0) + 1))
-        return joined[start:start + length]
+        return joined_clips(rng, clips, length, self.config.sample_rate, (0.05, 0.7))
 
     def make_pair(self, rng: np.random.Generator, pool: DynamicsPool) -> TrainingPair:
         from aural.data.simulator import simulate

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from aural.data.mixing import power, random_excerpt, scale_to_snr
+from aural.data.mixing import joined_clips, power, random_excerpt, scale_to_snr
 from aural.data.songs import accompaniments
 from aural.dsp.filters import apply_sos, butter_lowpass, fft_highpass
 from aural.stages.base import TrainingPair
@@ -163,15 +163,9 @@ class NoiseReduction(SpectralStage):
         if pool.clips and (not pool.sentences or rng.random() < 0.5):
             # Real syllables and words of one speaker, joined with short pauses.
             speaker = list(pool.clips)[int(rng.integers(len(pool.clips)))]
-            pieces, total = [], 0
-            while total < length:
-                clip = pool.clips[speaker][int(rng.integers(len(pool.clips[speaker])))]
-                gap = np.zeros(int(rng.uniform(0.02, 0.25) * self.config.sample_rate), np.float32)
-                pieces += [clip, gap]
-                total += len(clip) + len(gap)
-            joined = np.concatenate(pieces)
-            start = int(rng.integers(0, max(len(joined) - length, 0) + 1))
-            return joined[start:start + length], pool.clip_bandwidths[speaker]
+            segment = joined_clips(rng, pool.clips[speaker], length, self.config.sample_rate,
+                                   (0.02, 0.25))
+            return segment, pool.clip_bandwidths[speaker]
         index = int(rng.integers(len(pool.sentences)))
         return random_excerpt(pool.sentences[index], length, rng), pool.sentence_bandwidths[index]
 

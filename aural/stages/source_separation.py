@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from aural.data.mixing import power, random_excerpt, scale_to_snr
+from aural.data.mixing import joined_clips, power, random_excerpt, scale_to_rms_db, scale_to_snr
 from aural.dsp.filters import apply_sos, butter_lowpass
 from aural.stages.base import TrainingPair
 from aural.stages.spectral import SpectralConfig, SpectralStage
@@ -65,25 +65,6 @@ class SeparationPool:
     sources: list[str]
     file_count: int
     fingerprint: str
-
-
-def _joined(rng: np.random.Generator, clips: list[np.ndarray], length: int, rate: int) -> np.ndarray:
-    """Random clips of one speaker joined with short pauses, cut to ``length`` samples."""
-    pieces, total = [], 0
-    while total < length:
-        clip = clips[int(rng.integers(len(clips)))]
-        gap = np.zeros(int(rng.uniform(0.03, 0.3) * rate), np.float32)
-        pieces += [clip, gap]
-        total += len(clip) + len(gap)
-    joined = np.concatenate(pieces)
-    start = int(rng.integers(0, len(joined) - length + 1))
-    return joined[start:start + length]
-
-
-def _level(signal: np.ndarray, level_dbfs: float) -> np.ndarray:
-    """``signal`` scaled to an RMS of ``level_dbfs`` (silence stays silence)."""
-    p = power(signal)
-    return signal if p == 0.0 else (signal * 10 ** (level_dbfs / 20) / np.sqrt(p)).astype(np.float32)
 
 
 class SourceSeparation(SpectralStage):
@@ -142,7 +123,8 @@ class SourceSeparation(SpectralStage):
                 paths.append(str(opera))
         sources.update(r.origin for r in songs)
         if not speakers or not (music or ambience):
-            raise AuralError(f"no {split} voices or backgrounds found for {self.name}")
+            raise AuralError(f"no {split} voices or backgrounds found for {self.name}; "
+                             "`aural fetch-data` brings in the music and ambience it trains on")
         return SeparationPool(speakers, singing, music, ambience, sorted(sources), len(paths),
                               data_fingerprint(paths))
 
@@ -155,7 +137,7 @@ class SourceSeparation(SpectralStage):
             return random_excerpt(pool.singing[int(rng.integers(len(pool.singing)))], length, rng)
         names = list(pool.speakers)
         clips = pool.speakers[names[int(rng.integers(len(names)))]]
-        return _joined(rng, clips, length, self.config.sample_rate)
+        return joined_clips(rng, clips, length, self.config.sample_rate, (0.03, 0.3))
 
     def _background(self, rng: np.random.Generator, pool: SeparationPool, length: int) -> np.ndarray:
         use_ambience = not pool.music or (pool.ambience and
@@ -167,14 +149,14 @@ class SourceSeparation(SpectralStage):
         c = self.config
         length = int(c.segment_seconds * c.sample_rate)
         level = rng.uniform(*c.level_range_dbfs)
-        voice = _level(self.augmented(self._voice(rng, pool, length), rng), level)
+        voice = scale_to_rms_db(self.augmented(self._voice(rng, pool, length), rng), level)
         background = self.augmented(self._background(rng, pool, length), rng)
         background = background * rng.choice([-1.0, 1.0])
         draw = rng.random()
         if draw < c.voice_only_probability:
             background = np.zeros_like(voice)
         elif draw < c.voice_only_probability + c.background_only_probability or power(voice) == 0:
-            voice, background = np.zeros_like(voice), _level(background, level)
+            voice, background = np.zeros_like(voice), scale_to_rms_db(background, level)
         else:
             background = scale_to_snr(voice, background, rng.uniform(*c.ratio_range_db))
         if rng.random() < c.band_limit_probability:
