@@ -7,6 +7,7 @@ Writes ``report.json`` (every file's metrics and the means), ``report.md`` (tabl
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,25 @@ def _systems(stage: Stage, with_baselines: bool) -> dict[str, Callable[[np.ndarr
         systems.update(baselines)
     systems[AURAL] = stage.evaluated
     return systems
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.@-]+", "_", name).strip("_")
+
+
+def save_listening_audio(out_dir: Path, item: dict[str, Any], system: str, estimate: np.ndarray,
+                         rate: int) -> None:
+    """Audio for the listening test (``aural listen build --from-report``):
+    ``audio/<item>/<system>.wav``, the input as ``input.wav``, and ``reference.wav``."""
+    from aural.audio_io import save_audio
+
+    folder = Path(out_dir) / "audio" / _safe(item["name"])
+    folder.mkdir(parents=True, exist_ok=True)
+    name = "input" if system == INPUT else _safe(system)
+    save_audio(folder / f"{name}.wav", np.clip(estimate, -1, 1)[np.newaxis], rate, bit_depth="16")
+    reference = folder / "reference.wav"
+    if not reference.exists():
+        save_audio(reference, np.clip(item["reference"], -1, 1)[np.newaxis], rate, bit_depth="16")
 
 
 def _mean(values: list[float]) -> float:
@@ -73,6 +93,10 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
                 outputs.setdefault(item["name"], {})[system] = estimate
     if bar is not None:
         bar.close()
+    for name, estimates in outputs.items():
+        item = next(item for item in items if item["name"] == name)
+        for system, estimate in estimates.items():
+            save_listening_audio(out_dir, item, system, estimate, rate)
 
     metric_names = list(stage.report_metrics) + ["rtf"]
     system_names = list(systems)

@@ -18,14 +18,15 @@ real-time factor. Stage orders are compared the same way. Audio of a few items i
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from aural.evaluation import save_listening_audio
 from aural.modelfile import write_json_atomic
+from aural.metrics import LOWER_IS_BETTER as METRIC_LOWER_IS_BETTER
 
 RATE = 48_000
 INPUT = "input (unprocessed)"
@@ -70,7 +71,7 @@ ORDERS = {
 METRICS = ("pesq_wb", "stoi", "si_sdr", "lsd", "lsd_above_4khz", "dnsmos_sig", "dnsmos_bak",
            "dnsmos_ovrl", "loudness_lufs", "loudness_error_lu", "true_peak_dbtp",
            "loudness_range_lu", "rtf")
-LOWER_IS_BETTER = {"lsd", "lsd_above_4khz", "loudness_error_lu", "rtf"}
+LOWER_IS_BETTER = METRIC_LOWER_IS_BETTER | {"loudness_error_lu"}
 
 
 def _damage(severity: str):
@@ -127,20 +128,6 @@ def pipeline_items(*, max_speech_files: int | None = None) -> list[dict[str, Any
     return items
 
 
-def _dnsmos(estimate: np.ndarray) -> dict[str, float]:
-    from speechmos import dnsmos
-
-    from aural.audio_io import resample
-
-    x16 = resample(estimate[np.newaxis], RATE, 16_000)[0]
-    peak = np.max(np.abs(x16)) if len(x16) else 0.0
-    if peak > 1.0:
-        x16 = x16 / peak  # DNSMOS wants input within [-1, 1]; it is level-independent enough
-    scores = dnsmos.run(x16.astype(np.float32), 16_000)
-    return {"dnsmos_sig": float(scores["sig_mos"]), "dnsmos_bak": float(scores["bak_mos"]),
-            "dnsmos_ovrl": float(scores["ovrl_mos"])}
-
-
 def score(reference: np.ndarray, estimate: np.ndarray, target_lufs: float,
           *, dnsmos: bool = True) -> dict[str, float]:
     """Every pipeline metric of a mono ``estimate`` (48 kHz) against ``reference``."""
@@ -165,7 +152,9 @@ def score(reference: np.ndarray, estimate: np.ndarray, target_lufs: float,
            "true_peak_dbtp": true_peak_dbtp(estimate[np.newaxis], RATE),
            "loudness_range_lu": loudness_range(estimate[np.newaxis], RATE)}
     if dnsmos:
-        out.update(_dnsmos(estimate))
+        from aural.metrics import dnsmos as dnsmos_scores
+
+        out.update(dnsmos_scores(estimate, RATE))
     return out
 
 
@@ -228,7 +217,7 @@ def evaluate_pipeline(out_dir: str | Path, *, limit: int | None = None, orders: 
             scores["rtf"] = seconds / (len(item["degraded"]) / RATE) if system != INPUT else 0.0
             rows.append({"file": item["name"], "group": item["group"], "system": system, **scores})
             if index < keep_audio:
-                _keep(out_dir, item, system, estimate)
+                save_listening_audio(out_dir, item, system, estimate, RATE)
             if index == 0:
                 pictured[system] = estimate
         if bar is not None:
@@ -248,23 +237,6 @@ def _bar(progress: bool, total: int):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="file", desc="evaluating pipeline")
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.@-]+", "_", name).strip("_")
-
-
-def _keep(out_dir: Path, item: dict[str, Any], system: str, estimate: np.ndarray) -> None:
-    """Audio for the listening test: ``audio/<item>/<system>.wav`` and ``reference.wav``."""
-    from aural.audio_io import save_audio
-
-    folder = out_dir / "audio" / _safe(item["name"])
-    folder.mkdir(parents=True, exist_ok=True)
-    name = "input" if system == INPUT else _safe(system)
-    save_audio(folder / f"{name}.wav", np.clip(estimate, -1, 1)[np.newaxis], RATE, bit_depth="16")
-    reference = folder / "reference.wav"
-    if not reference.exists():
-        save_audio(reference, np.clip(item["reference"], -1, 1)[np.newaxis], RATE, bit_depth="16")
 
 
 def _mean(values: list[float]) -> float:

@@ -22,12 +22,17 @@ class BandGainSpectralLoss(keras.losses.Loss):
     """
 
     def __init__(self, expand: Any, exponent: float = 0.3, complex_weight: float = 0.3,
-                 name: str = "band_gain_spectral_loss", **kwargs: Any) -> None:
+                 bin_weights: Any = None, name: str = "band_gain_spectral_loss",
+                 **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self.expand = np.asarray(expand, dtype=np.float32)
         self.exponent = float(exponent)
         self.complex_weight = float(complex_weight)
         self._expand_t = ops.convert_to_tensor(self.expand.T)
+        # Per-bin weights (e.g. perceptual, mean 1); None counts every bin alike.
+        self.bin_weights = None if bin_weights is None else np.asarray(bin_weights, np.float32)
+        self._bin_weights_t = (ops.ones((self.expand.shape[0],)) if bin_weights is None
+                               else ops.convert_to_tensor(self.bin_weights))
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         gains = ops.matmul(ops.cast(y_pred, "float32"), self._expand_t)
@@ -37,14 +42,17 @@ class BandGainSpectralLoss(keras.losses.Loss):
         """The loss of bin gains ``gains`` applied to ``noisy``, against ``clean``."""
         estimate = ops.power(gains * noisy + 1e-8, self.exponent)
         reference = ops.power(clean + 1e-8, self.exponent)
-        magnitude = ops.mean(ops.square(estimate - reference), axis=(-2, -1))
-        complex_error = ops.mean(ops.square(estimate) + ops.square(reference)
-                                 - 2.0 * estimate * reference * cos_delta, axis=(-2, -1))
+        weights = self._bin_weights_t
+        magnitude = ops.mean(ops.square(estimate - reference) * weights, axis=(-2, -1))
+        complex_error = ops.mean((ops.square(estimate) + ops.square(reference)
+                                  - 2.0 * estimate * reference * cos_delta) * weights,
+                                 axis=(-2, -1))
         return (1.0 - self.complex_weight) * magnitude + self.complex_weight * complex_error
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "expand": self.expand.tolist(), "exponent": self.exponent,
-                "complex_weight": self.complex_weight}
+                "complex_weight": self.complex_weight,
+                "bin_weights": None if self.bin_weights is None else self.bin_weights.tolist()}
 
 
 @keras.saving.register_keras_serializable(package="aural")
@@ -58,9 +66,9 @@ class ComplementaryMaskLoss(BandGainSpectralLoss):
     """
 
     def __init__(self, expand: Any, exponent: float = 0.3, complex_weight: float = 0.3,
-                 background_weight: float = 1.0, name: str = "complementary_mask_loss",
-                 **kwargs: Any) -> None:
-        super().__init__(expand, exponent, complex_weight, name=name, **kwargs)
+                 background_weight: float = 1.0, bin_weights: Any = None,
+                 name: str = "complementary_mask_loss", **kwargs: Any) -> None:
+        super().__init__(expand, exponent, complex_weight, bin_weights, name=name, **kwargs)
         self.background_weight = float(background_weight)
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
@@ -90,6 +98,31 @@ class WeightedBandLoss(keras.losses.Loss):
         target, weight = y_true[..., 0], y_true[..., 1]
         error = ops.abs(ops.cast(y_pred, "float32") - target) * weight
         return ops.sum(error, axis=(-2, -1)) / (ops.sum(weight, axis=(-2, -1)) + 1e-6)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+@keras.saving.register_keras_serializable(package="aural")
+class PitchAuxiliaryLoss(keras.losses.Loss):
+    """Loss of the auxiliary pitch head (multi-task learning): binary cross-entropy of the
+    voicing, plus the mean absolute error of the normalised log f0 on voiced frames.
+
+    ``y_true`` is ``(batch, frames, 2)``: voicing in [0, 1] and log f0 in [0, 1];
+    ``y_pred`` is ``(batch, frames, 2)``: a voicing logit and the log f0.
+    """
+
+    def __init__(self, name: str = "pitch_auxiliary_loss", **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        y_pred = ops.cast(y_pred, "float32")
+        voicing, f0 = y_true[..., 0], y_true[..., 1]
+        cross_entropy = ops.mean(ops.binary_crossentropy(voicing, y_pred[..., 0], from_logits=True),
+                                 axis=-1)
+        f0_error = (ops.sum(ops.abs(y_pred[..., 1] - f0) * voicing, axis=-1)
+                    / (ops.sum(voicing, axis=-1) + 1e-6))
+        return cross_entropy + f0_error
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name}

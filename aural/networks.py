@@ -73,3 +73,18 @@ def band_unet(n_features: int, n_outputs: int, config: BandUNetConfig = BandUNet
         x = layers.Dense(n_outputs, kernel_initializer=start, name="head_dense")(x)
     outputs = layers.Activation(config.output_activation, dtype="float32", name="gains")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+#: Name of the auxiliary pitch head's layer (training only; never in a shipped model).
+PITCH_HEAD = "aux_pitch"
+
+
+def with_pitch_head(model: keras.Model) -> keras.Model:
+    """``model`` (a :func:`band_unet`) with a second output for multi-task learning: per
+    frame a voicing logit and a log f0, read from the temporal bottleneck, where the
+    network's sense of each frame's time context lives. The first output is unchanged, so
+    ``keras.Model(m.inputs, m.outputs[0])`` is the original network again."""
+    residuals = [layer for layer in model.layers if layer.name.endswith("_residual")]
+    bottleneck = residuals[-1].output if residuals else model.get_layer("bottleneck_in_elu").output
+    pitch = layers.Dense(2, name=PITCH_HEAD, dtype="float32")(bottleneck)
+    return keras.Model(model.inputs, [model.outputs[0], pitch], name=f"{model.name}_multitask")

@@ -52,7 +52,7 @@ def draw_pair(stage: Stage, rng: np.random.Generator, material: Material) -> Tra
 def _example(stage: Stage, rng: np.random.Generator, material: Any) -> tuple[Any, Any]:
     if not isinstance(material, Material):
         material = Material(material)
-    return stage.example(draw_pair(stage, rng, material))
+    return stage.training_example(draw_pair(stage, rng, material))
 
 
 def _spec(value: Any):
@@ -86,7 +86,7 @@ def _stacked(examples: list[Any]) -> Any:
 def _validation_set(stage: Stage, material: Material) -> tuple[Any, Any, list]:
     rng = np.random.default_rng([stage.config.seed, 999])
     pairs = [draw_pair(stage, rng, material) for _ in range(stage.config.validation_examples)]
-    examples = [stage.example(pair) for pair in pairs]
+    examples = [stage.training_example(pair) for pair in pairs]
     return _stacked([e[0] for e in examples]), _stacked([e[1] for e in examples]), pairs
 
 

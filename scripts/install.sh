@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 STAMP=.install-stamp
 WANT="$("$PYTHON" -c 'import hashlib,sys; print(hashlib.sha256(open("setup.cfg","rb").read()+sys.executable.encode()).hexdigest())')"
-if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]] && "$PYTHON" -c "import aural" 2>/dev/null \
-    && command -v aural >/dev/null; then
+# The import check runs outside the tree: inside it, "import aural" succeeds uninstalled.
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]] \
+    && (cd / && "$PYTHON" -c "import aural") 2>/dev/null && command -v aural >/dev/null; then
     exit 0
 fi
 "$PYTHON" -m pip install --quiet --disable-pip-version-check "numpy>=2.4,<2.5" setuptools wheel

@@ -146,3 +146,22 @@ def test_measure_rtf_times_the_call():
     assert result == 42 and isinstance(rtf, RealTimeFactor)
     assert 0.0 <= rtf.value < 0.01 and float(rtf) == rtf.value
     assert np.isnan(RealTimeFactor(1.0, 0.0).value)
+
+
+def test_tonal_excess_finds_an_added_buzz_but_not_a_change_of_timbre(held_out_speech):
+    from scipy.signal import butter, sosfilt
+
+    from aural.metrics import tonal_excess_db
+
+    rate = 48_000
+    speech = held_out_speech[: 5 * rate]
+    t = np.arange(len(speech)) / rate
+    rms = np.sqrt(np.mean(speech ** 2))
+    buzz = speech + rms * 10 ** (-20 / 20) * np.sqrt(2) * np.sin(2 * np.pi * 1000 * t)
+    hiss = speech + 0.01 * rms * np.random.default_rng(0).standard_normal(len(speech))
+    duller = sosfilt(butter(2, 3000, "low", fs=rate, output="sos"), speech)
+    measure = lambda estimate: tonal_excess_db(speech, estimate, rate, max_hz=8000.0)
+    assert measure(speech) < 0.5
+    assert measure(duller) < 3.0
+    assert measure(hiss) < 3.0
+    assert measure(buzz) > 10.0

@@ -27,6 +27,11 @@ def command(as_json: bool) -> None:
                    f"{sidecar.get('parameters', 0) / 1e6:.2f} M parameters, trained "
                    f"{training.get('wall_minutes', '?')} min / {training.get('steps', '?')} steps")
         metrics = sidecar.get("metrics", {})
+        if sidecar.get("for_stage"):
+            # A pre-trained network (`aural pretrain`): a starting point, not a stage model.
+            click.echo(f"    pre-trained for {sidecar['for_stage']}: start a training from it "
+                       f"with `aural train {sidecar['for_stage']} --init-from {name}`")
+            continue
         if not metrics:
             click.echo("    not evaluated yet: run `aural evaluate " f"{sidecar.get('stage')}`")
             continue

@@ -3,27 +3,46 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from aural.commands._options import parse_overrides, quiet_tensorflow
 
 
+def training_options(*, default_run_dir: str, default_output: str, data_help: str):
+    """The options every training command shares (``aural train``, ``aural pretrain``):
+    --run-dir, --resume, --minutes, --set, --output and --data, in that order."""
+    options = (
+        click.option("--run-dir", type=click.Path(path_type=Path), default=None,
+                     help=f"Folder for checkpoints and logs [default: {default_run_dir}]."),
+        click.option("--resume", is_flag=True,
+                     help="Continue the run in --run-dir from its last checkpoint."),
+        click.option("--minutes", type=float, default=None,
+                     help="Training time budget (overrides the config)."),
+        click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+                     help="Override a config field, e.g. --set batch_size=8 (values are JSON)."),
+        click.option("--output", type=click.Path(path_type=Path), default=None,
+                     help=f"Where to save the trained model [default: {default_output}]."),
+        click.option("--data", "user_data", multiple=True, type=click.Path(path_type=Path),
+                     help=data_help),
+    )
+
+    def decorate(function):
+        for option in reversed(options):  # the last decorator applied is listed first
+            function = option(function)
+        return function
+    return decorate
+
+
 @click.command(name="train")
 @click.argument("stage")
-@click.option("--run-dir", type=click.Path(path_type=Path), default=None,
-              help="Folder for checkpoints and logs [default: runs/STAGE].")
-@click.option("--resume", is_flag=True, help="Continue the run in --run-dir from its last checkpoint.")
-@click.option("--minutes", type=float, default=None, help="Training time budget (overrides the config).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a config field, e.g. --set batch_size=8 (values are JSON).")
-@click.option("--output", type=click.Path(path_type=Path), default=None,
-              help="Where to save the trained model [default: models/STAGE/STAGE.h5].")
-@click.option("--data", "user_data", multiple=True, type=click.Path(path_type=Path),
-              help="Also train on your own recordings: the output folder of `aural preprocess` "
-                   "(clean recordings go through the phone simulator; paired studio/phone takes "
-                   "are used as they are, and one in five pairs is held out for validation). "
-                   "Repeatable.")
+@training_options(
+    default_run_dir="runs/STAGE", default_output="models/STAGE/STAGE.h5",
+    data_help="Also train on your own recordings: the output folder of `aural preprocess` "
+              "(clean recordings go through the phone simulator; paired studio/phone takes "
+              "are used as they are, and one in five pairs is held out for validation). "
+              "Repeatable.")
 @click.option("--from-shipped", is_flag=True,
               help="Start from the shipped weights (fine-tuning) instead of from scratch.")
 @click.option("--init-from", type=click.Path(path_type=Path), default=None,
@@ -62,17 +81,10 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
 
     cls = stage_class(stage)
     run_dir = run_dir or Path("runs") / stage
-    values = parse_overrides(overrides)
-    if minutes is not None:
-        values["max_minutes"] = minutes
-    if user_data:
-        values["user_data"] = [str(p) for p in user_data]
+    values = config_values(overrides, minutes=minutes, user_data=user_data)
     if from_shipped or init_from:
         values["init_from"] = "shipped" if from_shipped else str(init_from)
-    config = cls.config_class()
-    if resume and (run_dir / "config.json").exists():
-        config = cls.config_class.from_dict(read_json(run_dir / "config.json")["config"])
-    config = config.with_overrides(**values)
+    config = run_config(cls.config_class(), run_dir, resume=resume, values=values)
     # Everything that can be refused is refused here, once, before any worker starts.
     cluster = cluster_from_environment()
     check_batch_size(config.batch_size, cluster["workers"] if cluster else workers or 1)
@@ -94,7 +106,31 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
                    f"sha256 {distribution.final_weights}")
     if not chief:
         return
-    path = instance.save(output or default_model_path(stage), training=summary)
+    report_saved(instance.save(output or default_model_path(stage), training=summary), summary)
+
+
+def config_values(overrides: tuple[str, ...], *, minutes: float | None,
+                  user_data: tuple[Path, ...]) -> dict[str, Any]:
+    """--set, --minutes and --data as config field values."""
+    values = parse_overrides(overrides)
+    if minutes is not None:
+        values["max_minutes"] = minutes
+    if user_data:
+        values["user_data"] = [str(p) for p in user_data]
+    return values
+
+
+def run_config(default: Any, run_dir: Path, *, resume: bool, values: dict[str, Any]) -> Any:
+    """The config a run trains with: ``default`` (a stage config), or with --resume the
+    run folder's own, and ``values`` over it (an unknown field is an error)."""
+    config = default
+    if resume and (run_dir / "config.json").exists():
+        config = type(default).from_dict(read_json(run_dir / "config.json")["config"])
+    return config.with_overrides(**values)
+
+
+def report_saved(path: Path, summary: dict[str, Any]) -> None:
+    """The line a training command ends with."""
     click.echo(f"saved {path} ({summary['steps']} steps, {summary['wall_minutes']} min, "
                f"best validation score {summary['best_validation_score']}); sidecar "
                f"{path.with_suffix('.json').name}")

@@ -85,6 +85,13 @@ class BandLayout:
         return (band_gains @ self.expand.T).astype(np.float32)
 
 
+def onset_strength(log_band_power: np.ndarray) -> np.ndarray:
+    """Per frame, how much the bands rose since the previous frame (half-wave rectified
+    spectral flux of log band power, averaged over bands): ``(frames,)``, 0 for the first."""
+    rise = np.diff(np.asarray(log_band_power, np.float32), axis=0, prepend=log_band_power[:1])
+    return np.maximum(rise, 0.0).mean(axis=1).astype(np.float32)
+
+
 def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int = 80, fmin: float = 0.0,
                    fmax: float | None = None) -> np.ndarray:
     """Slaney-normalised mel filterbank ``(n_mels, bins)`` (librosa's, for compatibility)."""

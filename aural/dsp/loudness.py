@@ -83,7 +83,7 @@ def _to_lufs(mean_square: np.ndarray | float) -> np.ndarray:
         return _LOUDNESS_OFFSET + 10.0 * np.log10(np.asarray(mean_square, dtype=np.float64))
 
 
-def _k_filter_sos(sample_rate: int) -> np.ndarray:
+def k_filter_sos(sample_rate: int) -> np.ndarray:
     """The two K-weighting biquads (high shelf, then high pass) as second-order sections."""
     from pyloudnorm import Meter  # local: keeps `aural --help` light
 
@@ -96,11 +96,21 @@ def _k_filter_sos(sample_rate: int) -> np.ndarray:
                      for stage in stages])
 
 
+def k_weighting_power(freq: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Power response of the K-weighting filter at ``freq`` (Hz): about +4 dB above 2 kHz,
+    falling below 100 Hz."""
+    from scipy.signal import sosfreqz
+
+    _, response = sosfreqz(k_filter_sos(sample_rate), worN=np.asarray(freq, np.float64),
+                           fs=sample_rate)
+    return np.abs(response) ** 2
+
+
 def k_weight(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """The BS.1770 K-weighted signal, float64 ``(channels, samples)``."""
     from scipy.signal import sosfilt
 
-    return sosfilt(_k_filter_sos(sample_rate), _as_channels(audio).astype(np.float64), axis=-1)
+    return sosfilt(k_filter_sos(sample_rate), _as_channels(audio).astype(np.float64), axis=-1)
 
 
 def _tick_energies(audio: np.ndarray, sample_rate: int, tick: int) -> np.ndarray:
@@ -114,7 +124,7 @@ def _tick_energies(audio: np.ndarray, sample_rate: int, tick: int) -> np.ndarray
 
     channels = _as_channels(audio)
     n_channels, n_samples = channels.shape
-    sos = _k_filter_sos(sample_rate)
+    sos = k_filter_sos(sample_rate)
     state = np.zeros((sos.shape[0], n_channels, 2))
     weights = _channel_weights(n_channels)
     chunk = tick * max(1, _FILTER_CHUNK // tick)  # whole ticks, so no tick spans two chunks

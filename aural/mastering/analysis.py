@@ -24,10 +24,10 @@ class LoudnessMeter:
     :func:`aural.dsp.loudness.integrated_loudness` on the whole signal)."""
 
     def __init__(self, sample_rate: int, channels: int) -> None:
-        from aural.dsp.loudness import _channel_weights, _k_filter_sos
+        from aural.dsp.loudness import _channel_weights, k_filter_sos
 
         self.sample_rate, self.channels = sample_rate, channels
-        self._sos = _k_filter_sos(sample_rate)
+        self._sos = k_filter_sos(sample_rate)
         self._state = np.zeros((self._sos.shape[0], channels, 2))
         self._weights = _channel_weights(channels)
         self.tick = max(1, int(round(TICK_SECONDS * sample_rate)))
@@ -113,15 +113,12 @@ class AnalysisResult:
 
     def _k_band_gain(self) -> np.ndarray:
         """K-weighting power gain per bin, averaged over the long-term spectrum in it."""
-        from scipy.signal import sosfreqz
-
-        from aural.dsp.loudness import _k_filter_sos
+        from aural.dsp.loudness import k_weighting_power
 
         freqs = np.fft.rfftfreq(self.n_fft, 1.0 / self.sample_rate)
-        _, response = sosfreqz(_k_filter_sos(self.sample_rate), worN=freqs, fs=self.sample_rate)
         matrix = band_matrix(self.n_fft, self.sample_rate)
         weights = self.power + 1e-30
-        return (weights * np.abs(response) ** 2) @ matrix / (weights @ matrix + 1e-30)
+        return (weights * k_weighting_power(freqs, self.sample_rate)) @ matrix / (weights @ matrix + 1e-30)
 
 
 class MasteringAnalysis:

@@ -174,12 +174,20 @@ class Stage(ABC):
         """The compiled model ``fit`` trains: by default the inference model with the stage's
         loss. A stage with its own training step (a GAN) returns a trainer model instead,
         with ``optimizers`` and ``build_optimizers()``, and overrides :meth:`inference_model`."""
+        return self.compiled(self.build_model(), self.loss())
+
+    def compiled(self, model: Any, loss: Any, **compile_options: Any) -> Any:
+        """``model`` compiled with Adam at the config's learning rate (clipped gradients)."""
         import keras
 
-        model = self.build_model()
         model.compile(optimizer=keras.optimizers.Adam(self.config.learning_rate, clipnorm=1.0),
-                      loss=self.loss())
+                      loss=loss, **compile_options)
         return model
+
+    def training_example(self, pair: TrainingPair) -> tuple[Any, Any]:
+        """What training feeds the training model for one pair: by default :meth:`example`
+        (a stage with auxiliary outputs adds their targets)."""
+        return self.example(pair)
 
     def inference_model(self, training_model: Any) -> Any:
         """The part of the training model that runs at inference (and ships)."""

@@ -182,13 +182,13 @@ class DynamicCompression(SpectralStage):
     def example(self, pair: TrainingPair) -> tuple[np.ndarray, np.ndarray]:
         """Features; target: the band-level change (in +-30 dB units) and a loss weight."""
         degraded, target = self.spectrum(pair.degraded), self.spectrum(pair.target)
-        x = self.features(degraded)
+        x = self.conditioned(self.features(degraded), pair.degraded)
         before, after = self._smoothed_power(degraded), self._smoothed_power(target)
         delta = 10.0 * np.log10((after + 1e-12) / (before + 1e-12)) / MAX_GAIN_DB
         delta = np.broadcast_to(delta, x.shape[:2])
         # Frames and bands where both are near silence carry no information about the gain.
         audible = np.maximum(before, after) > 10 ** (AUDIBLE_DB / 10.0)
-        weight = np.broadcast_to(np.where(audible, 1.0, 0.05), x.shape[:2])
+        weight = np.broadcast_to(np.where(audible, 1.0, 0.05) * self.loss_band_weights(), x.shape[:2])
         return x, np.stack([np.clip(delta, -1.0, 1.0), weight], axis=-1).astype(np.float32)
 
     def _smoothed_power(self, spectrum: np.ndarray) -> np.ndarray:

@@ -173,11 +173,12 @@ class FrequencyExpansion(SpectralStage):
     def example(self, pair: TrainingPair) -> tuple[np.ndarray, np.ndarray]:
         """Input features and mask; target log band power and a per-band loss weight."""
         degraded = self.spectrum(pair.degraded)
-        x = self.network_input(degraded)
+        x = self.conditioned(self.network_input(degraded), pair.degraded)
         target = _normalised_log_power(self.bands.band_power(self.spectrum(pair.target)))
         bandwidth = float(pair.info.get("bandwidth_hz", self.config.sample_rate / 2.0))
         usable = self.bands.centres_hz < bandwidth - self.config.margin_hz
-        weight = np.where(x[0, :, 1] > 0, 1.0, self.config.present_loss_weight) * usable
+        weight = (np.where(x[0, :, 1] > 0, 1.0, self.config.present_loss_weight) * usable
+                  * self.loss_band_weights())
         weights = np.broadcast_to(weight.astype(np.float32), target.shape)
         return x, np.stack([target, weights], axis=-1)
 
@@ -195,8 +196,7 @@ class FrequencyExpansion(SpectralStage):
         missing, cutoff, highpass = self.missing_mask(spectrum)
         if not missing.any():
             return {"audio": np.asarray(signal, np.float32).copy()}
-        x = self.network_input(spectrum)
-        predicted = self.predict(x)
+        predicted = self.predict(self.conditioned(self.network_input(spectrum), signal))
         out = self.extend(spectrum, predicted, cutoff, highpass)
         return {"audio": self.waveform(out, len(signal))}
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from aural.errors import AuralError
 from aural.stages.base import TrainingPair
 from aural.stages.frequency_expansion import (FrequencyExpansion, FrequencyExpansionConfig,
                                               FullBandPool)
@@ -53,7 +54,8 @@ class FrequencyGeneration(FrequencyExpansion):
     description = ("Restores studio timbre after bandwidth extension: a GAN-trained band U-Net "
                    "predicts per-band gains in +-12 dB, applied to the 48 kHz STFT; it starts "
                    "as the identity.")
-    report_metrics = ("lsd", "lsd_missing", "pesq_wb", "si_sdr", "energy_above_reference_db")
+    report_metrics = ("lsd", "lsd_above_4khz", "pesq_wb", "dnsmos_ovrl", "si_sdr",
+                      "energy_above_reference_db", "tonal_excess_db")
     transfer_skip = ("head",)   # frequency_expansion's head predicts power, ours gains
 
     config: FrequencyGenerationConfig
@@ -86,12 +88,15 @@ class FrequencyGeneration(FrequencyExpansion):
         degraded = self.spectrum(pair.degraded)
         target = self.spectrum(pair.target)
         powers = np.stack([np.abs(degraded) ** 2, np.abs(target) ** 2], axis=-1)
-        return self.network_input(degraded), powers.astype(np.float32)
+        return self.conditioned(self.network_input(degraded), pair.degraded), powers.astype(np.float32)
 
     def training_model(self) -> Any:
         from aural.gan import GanTrainer
 
         c = self.config
+        if c.auxiliary_pitch_weight > 0 or c.perceptual_loss_weighting:
+            raise AuralError("frequency_generation's GAN training has no auxiliary head or "
+                             "perceptual loss weighting; leave those switches off")
         trainer = GanTrainer(self.build_model(), pool=self.bands.pool, expand=self.bands.expand,
                              max_gain_db=c.max_gain_db, adversarial_weight=c.adversarial_weight,
                              feature_weight=c.feature_weight,
@@ -105,7 +110,8 @@ class FrequencyGeneration(FrequencyExpansion):
     # ---- run time ----------------------------------------------------------------------------
     def run_channel(self, signal: np.ndarray) -> dict[str, np.ndarray]:
         spectrum = self.spectrum(signal)
-        gains_db = self.predict(self.network_input(spectrum)) * self.config.max_gain_db
+        x = self.conditioned(self.network_input(spectrum), signal)
+        gains_db = self.predict(x) * self.config.max_gain_db
         gains = self.bands.bin_gains(10 ** (gains_db / 20.0))
         return {"audio": self.waveform(spectrum * gains, len(signal)).astype(np.float32)}
 
@@ -125,6 +131,20 @@ class FrequencyGeneration(FrequencyExpansion):
         full-band originals (do no harm)."""
         return [item for item in super().test_items(split)
                 if item["cutoff_hz"] in TEST_CUTOFFS_HZ or item["group"].startswith("full")]
+
+    def item_metrics(self, item: dict[str, Any], estimate: np.ndarray) -> dict[str, float]:
+        """frequency_expansion's (LSD to the file's bandwidth, energy added above it), LSD
+        above 4 kHz, the strongest added tonal line, and DNSMOS on speech."""
+        from aural.metrics import dnsmos, log_spectral_distance, tonal_excess_db
+
+        rate, reference, top = self.config.sample_rate, item["reference"], item["bandwidth_hz"]
+        scores = super().item_metrics(item, estimate)
+        scores["lsd_above_4khz"] = log_spectral_distance(reference, estimate, rate,
+                                                         min_hz=4000.0, max_hz=top)
+        scores["tonal_excess_db"] = tonal_excess_db(reference, estimate, rate, max_hz=top)
+        scores["dnsmos_ovrl"] = (dnsmos(estimate, rate)["dnsmos_ovrl"]
+                                 if "speech" in item["group"] else float("nan"))
+        return scores
 
     def validation_score(self, pairs: list[TrainingPair]) -> float:
         """Mean LSD reduction (dB) against the earlier stages' output."""

@@ -47,6 +47,9 @@ class NoiseReductionConfig(SpectralConfig):
     loss_exponent: float = 0.3             # magnitude compression in the loss
     complex_loss_weight: float = 0.3
     min_gain_db: float = -60.0             # gain floor at inference
+    speech_collections: list[str] = field(default_factory=list)  # opt-in speech, e.g. ["gcompris"]
+    reverb_probability: float = 0.0        # speech through a room first; the target stays dry
+    validation_metric: str = "si_sdr"      # what picks the kept weights: "si_sdr" or "pesq_wb"
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 32, 48, 64], "bottleneck_units": 128, "dilations": [1, 2, 4, 8]})
 
@@ -64,6 +67,7 @@ class SpeechNoisePool:
     sources: list[str]
     file_count: int
     fingerprint: str
+    rirs: list[np.ndarray] = field(default_factory=list)
 
 
 def _trim_silence(signal: np.ndarray, threshold_db: float = -40.0) -> np.ndarray:
@@ -112,6 +116,16 @@ class NoiseReduction(SpectralStage):
 
     config: NoiseReductionConfig
 
+    def __init__(self, config: NoiseReductionConfig | None = None, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        metric = self.config.validation_metric
+        if metric not in ("si_sdr", "pesq_wb"):
+            from aural.errors import AuralError
+
+            raise AuralError(f"validation_metric must be si_sdr or pesq_wb, not {metric!r}")
+        if metric == "pesq_wb":
+            self.score_name = "val PESQ-wb improvement"
+
     # ---- data ---------------------------------------------------------------------------
     def load_training_pool(self, split: str) -> SpeechNoisePool:
         from aural.audio_io import audio_info, load_audio
@@ -120,11 +134,13 @@ class NoiseReduction(SpectralStage):
 
         rate = self.config.sample_rate
         sentences, clips, noises, music, sources, paths = [], {}, [], [], set(), []
-        sentence_bandwidths, clip_bandwidths = [], {}
+        sentence_bandwidths, clip_bandwidths, rirs = [], {}, []
         if split == "test":
             raise ValueError("the test split is for evaluation only; see test_items()")
         taken: dict[str, int] = {}
-        recordings = catalogue(split=split, kinds=("speech", "noise", "music"))
+        kinds = ("speech", "noise", "music") + (("rir",) if self.config.reverb_probability else ())
+        recordings = catalogue(split=split, kinds=kinds,
+                               collections=tuple(self.config.speech_collections))
         for song, audio, stems in accompaniments(recordings, rate):
             music.append(audio)
             paths += stems
@@ -145,6 +161,8 @@ class NoiseReduction(SpectralStage):
             elif recording.kind == "speech":
                 sentences.append(audio)
                 sentence_bandwidths.append(bandwidth)
+            elif recording.kind == "rir":
+                rirs.append(audio)
             else:
                 noises.append(audio)
         if not sentences and not clips:
@@ -155,7 +173,7 @@ class NoiseReduction(SpectralStage):
             noises = [_synthetic_noise(np.random.default_rng(0), rate * 10, rate)]
         return SpeechNoisePool(sentences, sentence_bandwidths, clips, clip_bandwidths, noises,
                                music, sorted(sources), len(paths),
-                               data_fingerprint(paths))
+                               data_fingerprint(paths), rirs)
 
     def _speech_segment(self, rng: np.random.Generator, pool: SpeechNoisePool,
                         length: int) -> tuple[np.ndarray, float]:
@@ -215,6 +233,8 @@ class NoiseReduction(SpectralStage):
         # The target loses what lies below the lowest speech: room rumble in the "clean"
         # recordings is noise too, and the model should learn to remove it.
         target = fft_highpass(speech, c.target_highpass_hz, c.sample_rate)
+        if c.reverb_probability > 0 and rng.random() < c.reverb_probability:
+            speech = self._reverberant(rng, pool, speech)
         if rng.random() < c.clean_probability or power(speech) == 0.0:
             return TrainingPair(speech.copy(), target)
         noise = self._noise_segment(rng, pool, length)
@@ -234,6 +254,33 @@ class NoiseReduction(SpectralStage):
             target, degraded = target * 0.99 / peak, degraded * 0.99 / peak
         return TrainingPair(degraded.astype(np.float32), target.astype(np.float32))
 
+    def _reverberant(self, rng: np.random.Generator, pool: SpeechNoisePool,
+                     speech: np.ndarray) -> np.ndarray:
+        """``speech`` in a room (a measured RIR of the split, else a synthetic one), from the
+        phone simulator, aligned with the dry speech (dereverberation is learned)."""
+        from aural.data.simulator import DamageConfig, simulate
+
+        wet, _ = simulate(speech, self.config.sample_rate, rng, DamageConfig.only("reverb", probability=1.0),
+                          noises=[], rirs=pool.rirs)
+        return wet.astype(np.float32)
+
+    def validation_score(self, pairs: list[TrainingPair]) -> float:
+        """Mean improvement over the noisy input on the validation pairs, in SI-SDR (dB) or,
+        with ``validation_metric="pesq_wb"``, in PESQ-wb."""
+        if self.config.validation_metric == "si_sdr":
+            return super().validation_score(pairs)
+        from aural.metrics import pesq_wb
+
+        rate, gains = self.config.sample_rate, []
+        for pair in pairs:
+            if np.array_equal(pair.degraded, pair.target):
+                continue
+            estimate = self.run_channel(pair.degraded)["audio"]
+            gain = pesq_wb(pair.target, estimate, rate) - pesq_wb(pair.target, pair.degraded, rate)
+            if np.isfinite(gain):
+                gains.append(gain)
+        return float(np.mean(gains)) if gains else float("nan")
+
     # ---- network and loss ------------------------------------------------------------------
     def build_model(self) -> Any:
         return self.band_unet()
@@ -250,7 +297,8 @@ class NoiseReduction(SpectralStage):
         from aural.losses import BandGainSpectralLoss
 
         return BandGainSpectralLoss(expand=self.bands.expand, exponent=self.config.loss_exponent,
-                                    complex_weight=self.config.complex_loss_weight)
+                                    complex_weight=self.config.complex_loss_weight,
+                                    bin_weights=self.loss_bin_weights())
 
     def apply_output(self, spectrum: np.ndarray, output: np.ndarray) -> dict[str, np.ndarray]:
         """Band gains, floored, spread over the bins and applied to the input's STFT."""

@@ -189,7 +189,8 @@ class SourceSeparation(SpectralStage):
 
         return ComplementaryMaskLoss(expand=self.bands.expand, exponent=self.config.loss_exponent,
                                      complex_weight=self.config.complex_loss_weight,
-                                     background_weight=self.config.background_weight)
+                                     background_weight=self.config.background_weight,
+                                     bin_weights=self.loss_bin_weights())
 
     def apply_output(self, spectrum: np.ndarray, output: np.ndarray) -> dict[str, np.ndarray]:
         """The voice: the band mask spread over the bins, applied to the mixture's STFT."""
@@ -198,7 +199,8 @@ class SourceSeparation(SpectralStage):
     def run_channel(self, signal: np.ndarray) -> dict[str, np.ndarray]:
         """The voice from the mask; the background is what the voice leaves of the input."""
         spectrum = self.spectrum(signal)
-        voice_spectrum = self.apply_output(spectrum, self.predict(self.features(spectrum)))["voice"]
+        x = self.conditioned(self.features(spectrum), signal)
+        voice_spectrum = self.apply_output(spectrum, self.predict(x))["voice"]
         voice = self.waveform(voice_spectrum, len(signal)).astype(np.float32)
         return {"voice": voice, "background": (signal - voice).astype(np.float32)}
 

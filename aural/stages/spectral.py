@@ -26,6 +26,11 @@ class SpectralConfig(StageConfig):
     n_fft: int = 960                   # 20 ms frames, 10 ms hop at 48 kHz
     linear_below_hz: float = 4000.0    # single STFT bins below, ERB bands above
     n_erb_bands: int = 31
+    # The paper's techniques, each a switch measured by ablation (README, "Ablations"):
+    condition_on_pitch: bool = False   # voicing, log f0 and onset strength as 3 more inputs
+    psychoacoustic_inputs: bool = False  # frame loudness and sharpness as 2 more inputs
+    perceptual_loss_weighting: bool = False  # spectral loss weighted by the K-weighting curve
+    auxiliary_pitch_weight: float = 0.0  # > 0: a voicing/f0 head trained alongside (not shipped)
 
 
 class SpectralStage(Stage):
@@ -59,10 +64,95 @@ class SpectralStage(Stage):
         power = self.bands.band_power(spectrum)
         return ((10.0 * np.log10(power + 1e-12) + 60.0) / 20.0)[..., np.newaxis].astype(np.float32)
 
+    # ---- conditioning channels (switches) ---------------------------------------------------
+    #: Pitch range of the pitch conditioning and the auxiliary pitch head (Hz).
+    PITCH_RANGE_HZ = (60.0, 800.0)
+
+    @property
+    def n_conditioning(self) -> int:
+        """Input channels the switched-on conditioning adds to the network's input."""
+        return 3 * bool(self.config.condition_on_pitch) + 2 * bool(self.config.psychoacoustic_inputs)
+
+    def conditioned(self, x: np.ndarray, signal: np.ndarray) -> np.ndarray:
+        """``x`` ``(frames, features, channels)``, whose first channel is :meth:`features`,
+        with the switched-on per-frame channels appended, each spread over every band:
+        voicing, log f0 and onset strength (``condition_on_pitch``); K-weighted level and
+        sharpness (``psychoacoustic_inputs``)."""
+        if not self.n_conditioning:
+            return x
+        from aural.dsp.bands import onset_strength
+
+        per_frame = []
+        if self.config.condition_on_pitch:
+            per_frame += [self.pitch_features(signal, x.shape[0]), onset_strength(x[..., 0])[:, None]]
+        if self.config.psychoacoustic_inputs:
+            from aural.dsp.psychoacoustics import frame_loudness_and_sharpness
+
+            power = 10.0 ** ((x[..., 0] * 20.0 - 60.0) / 10.0)   # inverse of features()
+            per_frame.append(frame_loudness_and_sharpness(power, self.bands.centres_hz,
+                                                          self.config.sample_rate))
+        channels = np.concatenate(per_frame, axis=1)
+        spread = np.broadcast_to(channels[:, np.newaxis, :], (*x.shape[:2], channels.shape[1]))
+        return np.concatenate([x, spread], axis=-1).astype(np.float32)
+
+    def pitch_features(self, signal: np.ndarray, n_frames: int) -> np.ndarray:
+        """``(n_frames, 2)`` per STFT frame: voicing, and voicing-gated log f0 in [0, 1]."""
+        from aural.dsp.pitch import pitch_features, track_pitch
+
+        fmin, fmax = self.PITCH_RANGE_HZ
+        track = track_pitch(np.asarray(signal, np.float32), self.config.sample_rate,
+                            hop=self.stft_config.hop, n_frames=n_frames, fmin=fmin, fmax=fmax)
+        return pitch_features(track, fmin, fmax)
+
+    # ---- training with the switches ----------------------------------------------------------
+    def loss_bin_weights(self) -> np.ndarray | None:
+        """Per-bin spectral loss weights: the K-weighting curve if
+        ``perceptual_loss_weighting``, else None (every bin alike)."""
+        if not self.config.perceptual_loss_weighting:
+            return None
+        from aural.dsp.psychoacoustics import perceptual_bin_weights
+
+        return perceptual_bin_weights(self.config.sample_rate, self.config.n_fft)
+
+    def loss_band_weights(self) -> np.ndarray:
+        """:meth:`loss_bin_weights` pooled into the bands ``(features,)`` (ones when off),
+        for losses on band values."""
+        weights = self.loss_bin_weights()
+        return np.ones(self.bands.n_features, np.float32) if weights is None \
+            else (self.bands.pool @ weights).astype(np.float32)
+
+    def training_example(self, pair: TrainingPair) -> tuple[Any, Any]:
+        """:meth:`example`, plus the pitch head's target when ``auxiliary_pitch_weight`` > 0."""
+        x, y = self.example(pair)
+        if self.config.auxiliary_pitch_weight <= 0:
+            return x, y
+        return x, (y, self.pitch_features(pair.target, x.shape[0]))
+
+    def training_model(self) -> Any:
+        """The default compiled model, with the auxiliary pitch head when switched on."""
+        if self.config.auxiliary_pitch_weight <= 0:
+            return super().training_model()
+        from aural.losses import PitchAuxiliaryLoss
+        from aural.networks import with_pitch_head
+
+        return self.compiled(with_pitch_head(self.build_model()),
+                             [self.loss(), PitchAuxiliaryLoss()],
+                             loss_weights=[1.0, float(self.config.auxiliary_pitch_weight)])
+
+    def inference_model(self, training_model: Any) -> Any:
+        """The training model without the auxiliary head (what runs and ships)."""
+        if len(training_model.outputs) == 1:
+            return training_model
+        import keras
+
+        return keras.Model(training_model.inputs, training_model.outputs[0],
+                           name=training_model.name.removesuffix("_multitask"))
+
     def band_unet(self, *, output_activation: str = "sigmoid", n_inputs: int = 1,
                   zero_output: bool = False) -> Any:
         """The band U-Net of ``config.network`` over this stage's band features, one output
-        per feature (the network every spectral stage builds; named after the stage)."""
+        per feature (the network every spectral stage builds; named after the stage).
+        ``n_inputs`` counts the stage's own input channels; conditioning adds its own."""
         from aural.networks import BandUNetConfig, band_unet
 
         net = self.config.network
@@ -71,7 +161,8 @@ class SpectralStage(Stage):
                               dilations=tuple(net["dilations"]),
                               output_activation=output_activation, zero_output=zero_output)
         n = self.bands.n_features
-        return band_unet(n, n, unet, n_inputs=n_inputs, name=f"{self.name}_unet")
+        return band_unet(n, n, unet, n_inputs=n_inputs + self.n_conditioning,
+                         name=f"{self.name}_unet")
 
     # ---- what a spectral stage says --------------------------------------------------------
     def training_target(self, degraded_spectrum: np.ndarray,
@@ -88,7 +179,8 @@ class SpectralStage(Stage):
         """Features of the degraded signal, and the stage's training target."""
         degraded = self.spectrum(pair.degraded)
         targets = {name: self.spectrum(t) for name, t in pair.targets(self.outputs).items()}
-        return self.features(degraded), self.training_target(degraded, targets)
+        x = self.conditioned(self.features(degraded), pair.degraded)
+        return x, self.training_target(degraded, targets)
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """Run the network on one signal's features ``(frames, features, channels)``."""
@@ -106,7 +198,8 @@ class SpectralStage(Stage):
     def run_channel(self, signal: np.ndarray) -> dict[str, np.ndarray]:
         """STFT, features, network, output spectra, inverse STFT."""
         spectrum = self.spectrum(signal)
-        spectra = self.apply_output(spectrum, self.predict(self.features(spectrum)))
+        x = self.conditioned(self.features(spectrum), signal)
+        spectra = self.apply_output(spectrum, self.predict(x))
         return {name: self.waveform(s, len(signal)) for name, s in spectra.items()}
 
     def streaming_sizes(self) -> dict[str, int]:

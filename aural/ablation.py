@@ -1,0 +1,145 @@
+"""Ablations: models of one stage that differ by one switch, measured on the same held-out
+files, reported as paired differences against a baseline with 95 % confidence intervals.
+
+Each model is evaluated alone (no classical baselines) into ``<out>/<name>/report.json``;
+a report whose model hash matches is reused. ``<out>/ablation.md`` and ``ablation.json``
+hold the table: per variant, the switches that differ from the baseline, the mean change of
+each metric over files with its interval, and the training cost from the sidecar.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aural.evaluation import AURAL
+from aural.metrics import LOWER_IS_BETTER
+from aural.modelfile import write_json_atomic
+
+
+
+def paired_difference(baseline: list[float], variant: list[float],
+                      confidence: float = 0.95) -> dict[str, float]:
+    """Mean of ``variant - baseline`` over the files where both are finite, with a
+    Student-t confidence interval of that mean (paired: each file is its own control)."""
+    from scipy import stats
+
+    a, b = np.asarray(baseline, np.float64), np.asarray(variant, np.float64)
+    finite = np.isfinite(a) & np.isfinite(b)
+    diff = b[finite] - a[finite]
+    n = len(diff)
+    if n == 0:
+        return {"mean": float("nan"), "low": float("nan"), "high": float("nan"), "n": 0}
+    mean = float(diff.mean())
+    if n < 2:
+        return {"mean": mean, "low": float("nan"), "high": float("nan"), "n": n}
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * diff.std(ddof=1) / np.sqrt(n))
+    return {"mean": mean, "low": mean - half, "high": mean + half, "n": n}
+
+
+def _per_file(report: dict[str, Any], metric: str) -> dict[str, float]:
+    return {row["file"]: float(row.get(metric, float("nan")))
+            for row in report["files"] if row["system"] == AURAL}
+
+
+def compare(baseline: dict[str, Any], variant: dict[str, Any],
+            metrics: list[str]) -> dict[str, dict[str, float]]:
+    """Paired differences of each metric, file by file, ``variant - baseline``."""
+    out = {}
+    for metric in metrics:
+        base, other = _per_file(baseline, metric), _per_file(variant, metric)
+        files = sorted(set(base) & set(other))
+        out[metric] = paired_difference([base[f] for f in files], [other[f] for f in files])
+    return out
+
+
+def switches_changed(baseline_config: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """Config fields whose value differs from the baseline's (what the variant switched)."""
+    ignored = {"max_minutes", "user_data"}
+    return {key: value for key, value in config.items()
+            if key not in ignored and baseline_config.get(key) != value}
+
+
+def evaluated_report(stage_name: str, model_path: Path, out_dir: Path, *,
+                     progress: bool = True) -> dict[str, Any]:
+    """The model's held-out report without baselines, reused if already measured."""
+    from aural.evaluation import evaluate_stage
+    from aural.modelfile import read_sidecar
+    from aural.stages import stage_class
+
+    existing = out_dir / "report.json"
+    sha = read_sidecar(model_path).get("sha256")
+    if existing.exists():
+        report = json.loads(existing.read_text())
+        if sha and report.get("model_sha256") == sha:
+            return report
+    stage = stage_class(stage_name).load(model_path)
+    return evaluate_stage(stage, out_dir, with_baselines=False, progress=progress, plots=False)
+
+
+def run_ablation(stage_name: str, models: dict[str, Path], out_dir: str | Path, *,
+                 baseline: str, progress: bool = True) -> dict[str, Any]:
+    """Evaluate every model of ``models`` (name -> file) and compare each with ``baseline``."""
+    from aural.modelfile import read_sidecar
+    from aural.stages import stage_class
+
+    out_dir = Path(out_dir)
+    reports = {name: evaluated_report(stage_name, Path(path), out_dir / name, progress=progress)
+               for name, path in models.items()}
+    sidecars = {name: read_sidecar(Path(path)) for name, path in models.items()}
+    metrics = [m for m in stage_class(stage_name).report_metrics]
+    rows = []
+    for name in models:
+        training = sidecars[name].get("training", {})
+        rows.append({
+            "variant": name,
+            "switches": switches_changed(sidecars[baseline].get("config", {}),
+                                         sidecars[name].get("config", {})),
+            "training_minutes": training.get("wall_minutes"),
+            "training_steps": training.get("steps"),
+            "files": reports[name]["items"],
+            "means": {m: reports[name]["summary"][AURAL].get(m) for m in metrics},
+            "change": None if name == baseline else compare(reports[baseline], reports[name],
+                                                            metrics),
+        })
+    result = {"stage": stage_name, "baseline": baseline, "metrics": metrics, "rows": rows,
+              "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    write_json_atomic(out_dir / "ablation.json", result)
+    (out_dir / "ablation.md").write_text(markdown_ablation(result))
+    return result
+
+
+def _cell(change: dict[str, float]) -> str:
+    if not np.isfinite(change["mean"]):
+        return "n/a"
+    interval = (f" [{change['low']:+.2f}, {change['high']:+.2f}]"
+                if np.isfinite(change["low"]) else "")
+    return f"{change['mean']:+.2f}{interval}"
+
+
+def markdown_ablation(result: dict[str, Any]) -> str:
+    """The ablation table: baseline means, then each variant's change with its 95 % CI."""
+    metrics = result["metrics"]
+    arrows = [f"{m} ({'lower' if m in LOWER_IS_BETTER else 'higher'} is better)" for m in metrics]
+    lines = [f"# {result['stage']}: ablation against `{result['baseline']}`", "",
+             f"Measured {result['measured']} with `python scripts/ablation.py`; change = variant "
+             "minus baseline, mean over the same held-out files with its 95 % confidence "
+             "interval (paired t).", "",
+             "| variant | switches | training | " + " | ".join(arrows) + " |",
+             "|---|---|---|" + "---|" * len(metrics)]
+    for row in result["rows"]:
+        switches = ", ".join(f"{k}={json.dumps(v)}" for k, v in row["switches"].items()) or "-"
+        cost = (f"{row['training_minutes']:.0f} min, {row['training_steps']} steps"
+                if row["training_minutes"] is not None else "?")
+        if row["change"] is None:
+            cells = [f"{row['means'][m]:.3f}" for m in metrics]
+            name = f"**{row['variant']}** (baseline)"
+        else:
+            cells = [_cell(row["change"][m]) for m in metrics]
+            name = row["variant"]
+        lines.append(f"| {name} | {switches} | {cost} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

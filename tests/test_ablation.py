@@ -1,0 +1,44 @@
+"""The ablation table: paired differences with a known answer, and the table it writes."""
+
+import numpy as np
+import pytest
+
+from aural.ablation import markdown_ablation, paired_difference, switches_changed
+
+
+def test_paired_difference_matches_a_hand_computed_t_interval():
+    baseline = [1.0, 2.0, 3.0, 4.0]
+    variant = [1.5, 2.7, 3.4, 4.6]             # differences 0.5, 0.7, 0.4, 0.6
+    result = paired_difference(baseline, variant)
+    assert result["n"] == 4 and result["mean"] == pytest.approx(0.55)
+    # t(0.975, 3) = 3.182; sd = 0.1291; half width = 3.182 * 0.1291 / 2 = 0.2054
+    assert result["high"] - result["mean"] == pytest.approx(0.2054, abs=1e-3)
+    assert result["low"] > 0                    # consistently better: the interval excludes 0
+
+
+def test_paired_difference_skips_files_without_a_finite_score():
+    result = paired_difference([1.0, np.nan, 3.0], [2.0, 5.0, np.inf])
+    assert result["n"] == 1 and result["mean"] == 1.0 and np.isnan(result["low"])
+
+
+def test_switches_changed_names_only_what_differs():
+    base = {"condition_on_pitch": False, "learning_rate": 0.002, "max_minutes": 28}
+    variant = {"condition_on_pitch": True, "learning_rate": 0.002, "max_minutes": 10}
+    assert switches_changed(base, variant) == {"condition_on_pitch": True}
+
+
+def test_markdown_table_shows_baseline_means_and_variant_changes():
+    change = {"mean": 0.12, "low": 0.02, "high": 0.22, "n": 10}
+    result = {"stage": "noise_reduction", "baseline": "default", "metrics": ["pesq_wb", "lsd"],
+              "measured": "now",
+              "rows": [{"variant": "default", "switches": {}, "training_minutes": 28.0,
+                        "training_steps": 2451, "files": 10, "means": {"pesq_wb": 1.8, "lsd": 9.0},
+                        "change": None},
+                       {"variant": "pitch", "switches": {"condition_on_pitch": True},
+                        "training_minutes": 28.0, "training_steps": 2300, "files": 10,
+                        "means": {"pesq_wb": 1.9, "lsd": 8.9},
+                        "change": {"pesq_wb": change, "lsd": change}}]}
+    text = markdown_ablation(result)
+    assert "| **default** (baseline) | - | 28 min, 2451 steps | 1.800 | 9.000 |" in text
+    assert "| pitch | condition_on_pitch=true | 28 min, 2300 steps | +0.12 [+0.02, +0.22]" in text
+    assert "lsd (lower is better)" in text and "pesq_wb (higher is better)" in text
