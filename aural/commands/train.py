@@ -72,6 +72,21 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
             --output models/noise_reduction/my_voice.h5   # fine-tune to your recordings
       aural train noise_reduction --resume --run-dir runs/noise_reduction
       aural train noise_reduction --workers 2 --minutes 60   # two worker processes
+
+    \b
+    The paper's techniques are switches (--set KEY=VALUE; off by default, each with
+    its ablation in the README; frequency_generation's GAN has no use for the two
+    loss switches, perceptual_loss_weighting and auxiliary_pitch_weight):
+      condition_on_pitch=true       voicing, log f0 and onset strength as inputs
+      psychoacoustic_inputs=true    frame loudness and sharpness as inputs
+      perceptual_loss_weighting=true   spectral loss weighted by K-weighting
+      auxiliary_pitch_weight=0.3    a voicing/f0 head trained alongside (not shipped)
+      augment_stretch=0.1 augment_semitones=2   independent tempo and pitch changes
+      init_from=PATH|shipped|STAGE  transfer (also --init-from; PATH may come from
+                                    `aural pretrain STAGE`, self-supervised)
+    noise_reduction also has speech_collections=["gcompris"], reverb_probability=0.3
+    (dereverberation) and validation_metric=pesq_wb; frequency_generation has
+    adversarial_weight=0 (the no-GAN ablation).
     """
     import os
 
