@@ -104,7 +104,8 @@ def test_auxiliary_pitch_head_trains_and_is_absent_from_the_shipped_model(tmp_pa
 
     from aural.training import train_stage
 
-    stage = _stage(auxiliary_pitch_weight=0.5)
+    # With the conditioning switches on too: the training loop feeds their channels.
+    stage = _stage(auxiliary_pitch_weight=0.5, condition_on_pitch=True, psychoacoustic_inputs=True)
     summary = train_stage(stage, tmp_path / "run", progress=False, log=lambda _: None)
     assert np.isfinite(summary["history"][0]["val_loss"])
     path = stage.save(tmp_path / "nr.h5", training=summary)

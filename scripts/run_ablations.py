@@ -1,0 +1,80 @@
+"""Train a stage once per technique switch with the same budget, then tabulate the ablation.
+
+    python scripts/run_ablations.py STAGE [--minutes 20] [--only pitch,psychoacoustic] \\
+        [--runs /work/runs/ablations] [--out reports/ablations/STAGE]
+
+Runs one training at a time (`aural train STAGE --set SWITCH=VALUE`), each in its own run
+folder under --runs; an interrupted suite continues where it stopped when run again (a
+finished model is kept, an unfinished run is resumed). "pretrained" first runs
+`aural pretrain STAGE` for the same budget. Then `scripts/ablation.py`'s table is written.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from aural.ablation import run_ablation
+
+#: Variant name -> config overrides; "baseline" is the stage's defaults.
+VARIANTS = {
+    "baseline": {},
+    "pitch": {"condition_on_pitch": True},
+    "psychoacoustic": {"psychoacoustic_inputs": True},
+    "perceptual_loss": {"perceptual_loss_weighting": True},
+    "auxiliary_pitch": {"auxiliary_pitch_weight": 0.3},
+    "augmentation": {"augment_stretch": 0.1, "augment_semitones": 2.0},
+    "pretrained": {},   # init_from the pre-trained file, added below
+}
+
+
+def _run(command: list[str]) -> None:
+    print("$", " ".join(command), flush=True)
+    subprocess.run(command, check=True)
+
+
+def _train(kind: str, stage: str, folder: Path, output: Path, minutes: float,
+           overrides: dict) -> None:
+    """``aural train``/``pretrain`` into ``folder``, resumed if it already holds a run."""
+    if output.exists():
+        return
+    command = [sys.executable, "-m", "aural", kind, stage, "--run-dir", str(folder),
+               "--output", str(output), "--minutes", str(minutes), "--no-progress"]
+    if (folder / "state.json").exists():
+        command.append("--resume")
+    else:
+        command += [f"--set={key}={json.dumps(value)}" for key, value in overrides.items()]
+    _run(command)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stage")
+    parser.add_argument("--minutes", type=float, default=20.0)
+    parser.add_argument("--only", default=",".join(VARIANTS),
+                        help="comma-separated variants (baseline is always included)")
+    parser.add_argument("--runs", type=Path, default=Path("/work/runs/ablations"))
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    names = ["baseline"] + [n for n in args.only.split(",") if n and n != "baseline"]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
+    root = args.runs / args.stage
+    models = {}
+    for name in names:
+        overrides = dict(VARIANTS[name])
+        if name == "pretrained":
+            encoder = root / "pretrained_encoder.h5"
+            _train("pretrain", args.stage, root / "pretrain_run", encoder, args.minutes, {})
+            overrides["init_from"] = str(encoder)
+        models[name] = root / f"{name}.h5"
+        _train("train", args.stage, root / f"{name}_run", models[name], args.minutes, overrides)
+    out = args.out or Path("reports") / "ablations" / args.stage
+    run_ablation(args.stage, models, out, baseline="baseline")
+    print((out / "ablation.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
