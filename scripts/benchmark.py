@@ -2,6 +2,7 @@
 unprocessed input and the classical baselines; the whole `aural regenerate` chain beside the
 classical chains and DeepFilterNet3 (where installed); a 10-second memo regenerated end to
 end; one-hour files streamed through `aural apply` and `aural regenerate` (peak memory);
+every shipped stage through `aural apply` on 1- and 10-minute files (speed, flat memory);
 the data tools (preprocess, simulate); and a folder of one-minute files through `aural
 regenerate` in plain folder mode and on a local Ray cluster (`--cluster local`, needs Ray).
 Writes OUT.json and OUT.md (default out/benchmark.*, untracked; the README's figures come
@@ -10,6 +11,7 @@ from `--out reports/benchmark.json` and `--only cluster --out reports/benchmark_
     python scripts/benchmark.py                          # everything, one-hour memory runs
     python scripts/benchmark.py --hours 0.1 --only speed,regenerate
     python scripts/benchmark.py --only cluster --out reports/benchmark_cluster.json
+    python scripts/benchmark.py --only stages --out reports/benchmark_stages.json
 """
 
 from __future__ import annotations
@@ -103,6 +105,30 @@ def _peak_run(args: list[str]) -> tuple[float, float, str]:
     if result.returncode or "MAXRSS_KB" not in result.stdout:
         raise SystemExit(result.stderr[-2000:])
     return wall, int(result.stdout.split("MAXRSS_KB")[-1].split()[0]) / 1024, result.stdout
+
+
+def stage_costs(minutes: tuple[float, ...] = (1.0, 10.0)) -> dict[str, dict[str, float]]:
+    """`aural apply STAGE` on held-out noisy speech of each length, for every shipped stage:
+    wall time, real-time factor and peak memory (the same peak for both lengths = flat)."""
+    from aural.modelfile import default_model_path
+    from aural.stages import STAGES
+
+    out = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for length in minutes:
+            source = Path(folder) / f"speech_{length:g}min.wav"
+            _long_file(source, length / 60)
+            for stage in STAGES:
+                if not default_model_path(stage).exists():
+                    continue
+                target = Path(folder) / f"{stage}_{length:g}"  # a folder for stem stages
+                wall, peak, _ = _peak_run(["apply", stage, str(source), str(target),
+                                           "--no-progress"])
+                out[f"{stage}, {length:g} min"] = {"wall_seconds": wall,
+                                                   "rtf_end_to_end": wall / (length * 60),
+                                                   "peak_memory_mb": peak}
+                print(f"{stage} {length:g} min: {wall:.1f} s, {peak:.0f} MB", flush=True)
+    return out
 
 
 def regenerate_speed(seconds: float) -> dict[str, float]:
@@ -249,7 +275,8 @@ def worker_start_seconds() -> float:
     return float(result.stdout.split()[-1])
 
 
-PARTS = ("speed", "regenerate", "memo", "memory", "data_tools", "tools_memory", "cluster")
+PARTS = ("speed", "regenerate", "memo", "memory", "stages", "data_tools", "tools_memory",
+         "cluster")
 
 
 def main() -> None:
@@ -278,6 +305,8 @@ def main() -> None:
     if "memo" in parts:
         report["memo"] = memo_end_to_end()
         print(json.dumps(report["memo"]), flush=True)
+    if "stages" in parts:
+        report["stages"] = stage_costs()
     if "data_tools" in parts:
         report["data_tools"] = data_tools()
         print(json.dumps(report["data_tools"]), flush=True)
@@ -325,6 +354,13 @@ def markdown(report: dict, seconds: float) -> str:
             lines += [f"`{command}` on a {s['audio_hours']:.2f} h file, end to end: "
                       f"{s['wall_seconds']:.0f} s wall, RTF {s['rtf_end_to_end']:.4f}, peak memory "
                       f"{s['peak_memory_mb']:.0f} MB.", ""]
+    if "stages" in report:
+        lines += ["`aural apply STAGE` on held-out noisy speech (48 kHz mono), end to end from "
+                  "the shell (start-up and model loading included; the peak is the child's "
+                  "ru_maxrss):", "", "| stage, file | wall | RTF | peak memory |",
+                  "|---|---|---|---|"]
+        lines += [f"| {name} | {v['wall_seconds']:.1f} s | {v['rtf_end_to_end']:.3f} | "
+                  f"{v['peak_memory_mb']:.0f} MB |" for name, v in report["stages"].items()] + [""]
     if "tools_memory" in report:
         lines += ["Peak memory on 48 kHz stereo 24-bit WAV files (preprocess: decode, loudness-"
                   "normalise, write audio and features; convert: to 44.1 kHz 16-bit FLAC):", "",
