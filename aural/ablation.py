@@ -64,6 +64,17 @@ def switches_changed(baseline_config: dict[str, Any], config: dict[str, Any]) ->
             if key not in ignored and baseline_config.get(key) != value}
 
 
+def minutes_to_reach(history: list[dict[str, Any]], score: float | None) -> float | None:
+    """Training minutes after which the validation score first reached ``score`` (the
+    baseline's best), from a sidecar's training history; None if it never did."""
+    if score is None:
+        return None
+    for entry in history:
+        if entry.get("val_score") is not None and entry["val_score"] >= score:
+            return float(entry["minutes"])
+    return None
+
+
 def evaluated_report(stage_name: str, model_path: Path, out_dir: Path, *,
                      progress: bool = True) -> dict[str, Any]:
     """The model's held-out report without baselines, reused if already measured."""
@@ -92,10 +103,13 @@ def run_ablation(stage_name: str, models: dict[str, Path], out_dir: str | Path, 
                for name, path in models.items()}
     sidecars = {name: read_sidecar(Path(path)) for name, path in models.items()}
     metrics = [m for m in stage_class(stage_name).report_metrics]
+    baseline_best = sidecars[baseline].get("training", {}).get("best_validation_score")
     rows = []
     for name in models:
         training = sidecars[name].get("training", {})
         rows.append({
+            "reaches_baseline_validation_at_minutes": minutes_to_reach(
+                training.get("history", []), baseline_best),
             "variant": name,
             "switches": switches_changed(sidecars[baseline].get("config", {}),
                                          sidecars[name].get("config", {})),
@@ -135,6 +149,10 @@ def markdown_ablation(result: dict[str, Any]) -> str:
         switches = ", ".join(f"{k}={json.dumps(v)}" for k, v in row["switches"].items()) or "-"
         cost = (f"{row['training_minutes']:.0f} min, {row['training_steps']} steps"
                 if row["training_minutes"] is not None else "?")
+        reached = row.get("reaches_baseline_validation_at_minutes")
+        if row["change"] is not None:
+            cost += (f"; baseline's best validation score at {reached:.0f} min"
+                     if reached is not None else "; never reached the baseline's validation score")
         if row["change"] is None:
             cells = [f"{row['means'][m]:.3f}" for m in metrics]
             name = f"**{row['variant']}** (baseline)"

@@ -40,5 +40,15 @@ def test_markdown_table_shows_baseline_means_and_variant_changes():
                         "change": {"pesq_wb": change, "lsd": change}}]}
     text = markdown_ablation(result)
     assert "| **default** (baseline) | - | 28 min, 2451 steps | 1.800 | 9.000 |" in text
-    assert "| pitch | condition_on_pitch=true | 28 min, 2300 steps | +0.12 [+0.02, +0.22]" in text
+    assert ("| pitch | condition_on_pitch=true | 28 min, 2300 steps; never reached the baseline's "
+            "validation score | +0.12 [+0.02, +0.22]") in text
     assert "lsd (lower is better)" in text and "pesq_wb (higher is better)" in text
+
+
+def test_minutes_to_reach_reads_the_training_history():
+    from aural.ablation import minutes_to_reach
+
+    history = [{"val_score": 1.0, "minutes": 3.0}, {"val_score": 2.5, "minutes": 6.0},
+               {"val_score": 2.4, "minutes": 9.0}]
+    assert minutes_to_reach(history, 2.0) == 6.0
+    assert minutes_to_reach(history, 3.0) is None
