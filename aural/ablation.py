@@ -102,6 +102,9 @@ def run_ablation(stage_name: str, models: dict[str, Path], out_dir: str | Path, 
     reports = {name: evaluated_report(stage_name, Path(path), out_dir / name, progress=progress)
                for name, path in models.items()}
     sidecars = {name: read_sidecar(Path(path)) for name, path in models.items()}
+    # A model saved before a switch existed ran with its default: fill those in first.
+    defaults = stage_class(stage_name).config_class().to_dict()
+    configs = {name: {**defaults, **sidecars[name].get("config", {})} for name in models}
     metrics = [m for m in stage_class(stage_name).report_metrics]
     baseline_best = sidecars[baseline].get("training", {}).get("best_validation_score")
     rows = []
@@ -111,8 +114,7 @@ def run_ablation(stage_name: str, models: dict[str, Path], out_dir: str | Path, 
             "reaches_baseline_validation_at_minutes": minutes_to_reach(
                 training.get("history", []), baseline_best),
             "variant": name,
-            "switches": switches_changed(sidecars[baseline].get("config", {}),
-                                         sidecars[name].get("config", {})),
+            "switches": switches_changed(configs[baseline], configs[name]),
             "training_minutes": training.get("wall_minutes"),
             "training_steps": training.get("steps"),
             "files": reports[name]["items"],

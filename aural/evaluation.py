@@ -264,11 +264,13 @@ def plot_distributions(path: Path, rows: list[dict[str, Any]], systems: list[str
 
 def sweep_inference_setting(stage: Stage, field: str, values: list[Any], *,
                             split: str = "validation",
-                            metrics: tuple[str, ...] = ("pesq_wb", "si_sdr", "stoi")
-                            ) -> dict[Any, dict[str, float]]:
+                            metrics: tuple[str, ...] = ("pesq_wb", "si_sdr", "stoi"),
+                            item_metrics: bool = False) -> dict[Any, dict[str, float]]:
     """Mean metrics of ``stage`` on ``split`` items for each value of an inference-time config
-    field (e.g. the gain floor). Tuning happens on validation items, never on the test set."""
-    from aural.metrics import evaluate_pair
+    field (e.g. the gain floor). Tuning happens on validation items, never on the test set.
+    With ``item_metrics`` the stage's own per-item metrics (:meth:`Stage.item_metrics`, e.g.
+    LSD up to each file's bandwidth) replace the plain ones of the same name."""
+    from aural.metrics import METRICS, evaluate_pair
 
     rate = stage.config.sample_rate
     items = stage.test_items(split)
@@ -277,10 +279,16 @@ def sweep_inference_setting(stage: Stage, field: str, values: list[Any], *,
     try:
         for value in values:
             setattr(stage.config, field, value)
-            scores = [evaluate_pair(item["reference"], stage.process(item["degraded"][np.newaxis],
-                                                                      rate)[0], rate, metrics=metrics)
-                      for item in items]
-            results[value] = {m: _mean([s[m] for s in scores]) for m in metrics}
+            scores = []
+            for item in items:
+                # What `aural evaluate` scores: the stage after any earlier stages.
+                estimate = stage.evaluated(item["degraded"], rate)
+                score = evaluate_pair(item["reference"], estimate, rate,
+                                      metrics=[m for m in metrics if m in METRICS])
+                if item_metrics:
+                    score.update(stage.item_metrics(item, estimate))
+                scores.append(score)
+            results[value] = {m: _mean([s.get(m, float("nan")) for s in scores]) for m in metrics}
     finally:
         setattr(stage.config, field, original)
     return results

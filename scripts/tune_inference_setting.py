@@ -27,12 +27,16 @@ def main() -> None:
     parser.add_argument("--lower-is-better", action="store_true")
     parser.add_argument("--model", default=None)
     parser.add_argument("--apply", action="store_true")
+    parser.add_argument("--item-metrics", action="store_true",
+                        help="score with the stage's own per-item metrics, as `aural evaluate` "
+                             "does (e.g. LSD up to each file's bandwidth)")
     args = parser.parse_args()
     values = [_value(v) for v in args.values]
     path = args.model or default_model_path(args.stage)
     stage = stage_class(args.stage).load(path)
     metrics = tuple(dict.fromkeys([args.metric, "si_sdr"]))
-    results = sweep_inference_setting(stage, args.field, values, metrics=metrics)
+    results = sweep_inference_setting(stage, args.field, values, metrics=metrics,
+                                      item_metrics=args.item_metrics)
     for value, scores in results.items():
         print(f"{args.field}={value}: " + "  ".join(f"{m} {v:.3f}" for m, v in scores.items()))
     pick = min if args.lower_is_better else max

@@ -18,7 +18,8 @@ def stage():
     from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
 
     # 64 band features: two U-Net levels need an even count, which the layout gives.
-    return FrequencyGeneration(FrequencyGenerationConfig(network=TINY, learning_rate=1e-3))
+    return FrequencyGeneration(FrequencyGenerationConfig(network=TINY, learning_rate=1e-3,
+                                                         adversarial_weight=1.0))
 
 
 def _batch(stage, seed: int, n: int = 4):
@@ -91,3 +92,18 @@ def test_saved_generator_loads_in_safe_mode_without_gan_code(stage, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[0] == "frequency_generation"
     assert int(done.stdout.split()[1]) == stage.build_model().count_params()
+
+
+def test_gain_scale_zero_is_the_identity_and_silence_stays_silent(stage):
+    _trainer(stage)
+    stage.model.set_weights([w + 0.05 for w in stage.model.get_weights()])  # not the identity
+    signal = (0.1 * np.random.default_rng(1).standard_normal(RATE)).astype(np.float32)
+    assert np.abs(stage.run_channel(signal)["audio"] - signal).max() > 1e-3
+    original = stage.config.inference_gain_scale
+    try:
+        stage.config.inference_gain_scale = 0.0
+        np.testing.assert_allclose(stage.run_channel(signal)["audio"], signal, atol=1e-4)
+    finally:
+        stage.config.inference_gain_scale = original
+    silence = np.zeros(RATE, np.float32)
+    assert np.all(stage.run_channel(silence)["audio"] == 0.0)

@@ -37,11 +37,12 @@ class FrequencyGenerationConfig(FrequencyExpansionConfig):
     learning_rate: float = 2e-4
     init_from: str | None = "frequency_expansion"
     max_gain_db: float = 12.0
-    adversarial_weight: float = 1.0          # 0: the no-GAN ablation
+    adversarial_weight: float = 0.0          # 1: the GAN; off by default (README ablation)
     feature_weight: float = 2.0
     reconstruction_weight: float = 45.0
     full_band_probability: float = 0.15
     earlier_stages: tuple[str, ...] = ("frequency_expansion",)
+    inference_gain_scale: float = 1.0        # run-time scale of the dB gains (tuned on validation)
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 32, 48, 64], "bottleneck_units": 128, "dilations": [1, 2, 4, 8]})
 
@@ -111,7 +112,7 @@ class FrequencyGeneration(FrequencyExpansion):
     def run_channel(self, signal: np.ndarray) -> dict[str, np.ndarray]:
         spectrum = self.spectrum(signal)
         x = self.conditioned(self.network_input(spectrum), signal)
-        gains_db = self.predict(x) * self.config.max_gain_db
+        gains_db = self.predict(x) * self.config.max_gain_db * self.config.inference_gain_scale
         gains = self.bands.bin_gains(10 ** (gains_db / 20.0))
         return {"audio": self.waveform(spectrum * gains, len(signal)).astype(np.float32)}
 
