@@ -50,6 +50,19 @@ def save_listening_audio(out_dir: Path, item: dict[str, Any], system: str, estim
         save_audio(reference, np.clip(item["reference"], -1, 1)[np.newaxis], rate, bit_depth="16")
 
 
+def score_item(stage: Stage, item: dict[str, Any], estimate: np.ndarray, metrics: Any, *,
+               with_item_metrics: bool = True) -> dict[str, float]:
+    """``metrics`` of one estimate: the stage's own per-item ones (:meth:`Stage.item_metrics`,
+    e.g. LSD up to the file's bandwidth) where it has them, the plain ones for the rest
+    (each computed once)."""
+    from aural.metrics import METRICS, evaluate_pair
+
+    scores = stage.item_metrics(item, estimate) if with_item_metrics else {}
+    plain = [m for m in metrics if m in METRICS and m not in scores]
+    return {**evaluate_pair(item["reference"], estimate, stage.config.sample_rate,
+                            metrics=plain), **scores}
+
+
 def _mean(values: list[float]) -> float:
     finite = [v for v in values if np.isfinite(v)]
     return float(np.mean(finite)) if finite else float("nan")
@@ -59,8 +72,6 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
                    with_baselines: bool = True, progress: bool = True,
                    plots: bool = True) -> dict[str, Any]:
     """Measure ``stage`` on its held-out items; write the report files; return the report."""
-    from aural.metrics import METRICS, evaluate_pair
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rate = stage.config.sample_rate
@@ -84,9 +95,7 @@ def evaluate_stage(stage: Stage, out_dir: str | Path, *, limit: int | None = Non
             started = time.perf_counter()
             estimate = np.asarray(function(item["degraded"], rate), dtype=np.float32)
             seconds = time.perf_counter() - started
-            scores = evaluate_pair(item["reference"], estimate, rate,
-                                   metrics=[m for m in stage.report_metrics if m in METRICS])
-            scores.update(stage.item_metrics(item, estimate))
+            scores = score_item(stage, item, estimate, stage.report_metrics)
             scores["rtf"] = seconds / (len(item["degraded"]) / rate)
             rows.append({"file": item["name"], "group": item["group"], "system": system, **scores})
             if item["name"] in kept:
@@ -270,8 +279,6 @@ def sweep_inference_setting(stage: Stage, field: str, values: list[Any], *,
     field (e.g. the gain floor). Tuning happens on validation items, never on the test set.
     With ``item_metrics`` the stage's own per-item metrics (:meth:`Stage.item_metrics`, e.g.
     LSD up to each file's bandwidth) replace the plain ones of the same name."""
-    from aural.metrics import METRICS, evaluate_pair
-
     rate = stage.config.sample_rate
     items = stage.test_items(split)
     original = getattr(stage.config, field)
@@ -283,11 +290,8 @@ def sweep_inference_setting(stage: Stage, field: str, values: list[Any], *,
             for item in items:
                 # What `aural evaluate` scores: the stage after any earlier stages.
                 estimate = stage.evaluated(item["degraded"], rate)
-                score = evaluate_pair(item["reference"], estimate, rate,
-                                      metrics=[m for m in metrics if m in METRICS])
-                if item_metrics:
-                    score.update(stage.item_metrics(item, estimate))
-                scores.append(score)
+                scores.append(score_item(stage, item, estimate, metrics,
+                                         with_item_metrics=item_metrics))
             results[value] = {m: _mean([s.get(m, float("nan")) for s in scores]) for m in metrics}
     finally:
         setattr(stage.config, field, original)

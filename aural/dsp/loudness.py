@@ -30,6 +30,8 @@ Example
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 #: Absolute gate of BS.1770 and EBU Tech 3342, in LUFS.
@@ -84,7 +86,13 @@ def _to_lufs(mean_square: np.ndarray | float) -> np.ndarray:
 
 
 def k_filter_sos(sample_rate: int) -> np.ndarray:
-    """The two K-weighting biquads (high shelf, then high pass) as second-order sections."""
+    """The two K-weighting biquads (high shelf, then high pass) as second-order sections
+    (a fresh copy: scipy's filters want a writable array)."""
+    return _k_filter_sos(sample_rate).copy()
+
+
+@lru_cache(maxsize=8)
+def _k_filter_sos(sample_rate: int) -> np.ndarray:
     from pyloudnorm import Meter  # local: keeps `aural --help` light
 
     _check_rate(sample_rate)

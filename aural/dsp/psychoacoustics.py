@@ -8,6 +8,8 @@ switches; the loudness meter itself lives in :mod:`aural.dsp.loudness`.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from aural.dsp.loudness import k_weighting_power
@@ -41,10 +43,13 @@ def frame_loudness_and_sharpness(band_power: np.ndarray, centres_hz: np.ndarray,
     return np.stack([(level_db + 60.0) / 60.0, sharpness], axis=1).astype(np.float32)
 
 
+@lru_cache(maxsize=8)
 def perceptual_bin_weights(sample_rate: int, n_fft: int) -> np.ndarray:
     """Per-STFT-bin loss weights ``(n_fft // 2 + 1,)``: the K-weighting power response
     (the ear's low-frequency insensitivity and presence-region emphasis), scaled to mean 1
     so that a weighted loss keeps the unweighted one's scale."""
     freqs = np.arange(n_fft // 2 + 1) * sample_rate / n_fft
-    weights = k_weighting_power(freqs, sample_rate)
-    return (weights / weights.mean()).astype(np.float32)
+    power = k_weighting_power(freqs, sample_rate)
+    weights = (power / power.mean()).astype(np.float32)
+    weights.setflags(write=False)  # cached: every training example shares it
+    return weights
