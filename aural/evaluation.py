@@ -159,11 +159,15 @@ def _group_order(group: str) -> tuple[int, float, str]:
 
 
 def best_baseline(report: dict[str, Any], metric: str | None = None) -> str | None:
-    """The baseline with the best mean of ``metric`` (default: the stage's first metric)."""
+    """The baseline with the best mean of ``metric`` (default: the stage's first metric),
+    the lowest where lower is better (e.g. LSD)."""
+    from aural.metrics import LOWER_IS_BETTER
+
     metric = metric or report["metrics"][0]
     candidates = {s: v[metric] for s, v in report["summary"].items() if s not in (INPUT, AURAL)
                   and np.isfinite(v[metric])}
-    return max(candidates, key=candidates.get) if candidates else None
+    pick = min if metric in LOWER_IS_BETTER else max
+    return pick(candidates, key=candidates.get) if candidates else None
 
 
 def _format(value: float, metric: str) -> str:

@@ -165,3 +165,15 @@ def test_tonal_excess_finds_an_added_buzz_but_not_a_change_of_timbre(held_out_sp
     assert measure(duller) < 3.0
     assert measure(hiss) < 3.0
     assert measure(buzz) > 10.0
+
+
+def test_best_baseline_is_the_lowest_where_lower_is_better():
+    from aural.evaluation import best_baseline
+
+    report = {"metrics": ["lsd", "pesq_wb"],
+              "summary": {"input (unprocessed)": {"lsd": 30.0, "pesq_wb": 1.0},
+                          "folding": {"lsd": 10.9, "pesq_wb": 3.0},
+                          "exciter": {"lsd": 11.7, "pesq_wb": 3.5},
+                          "AURAL": {"lsd": 10.5, "pesq_wb": 3.2}}}
+    assert best_baseline(report) == "folding"
+    assert best_baseline(report, "pesq_wb") == "exciter"
