@@ -289,8 +289,11 @@ class _Monitor(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         self._tick()
-        # Cosine decay over the time budget: the budget, not an epoch count, ends training.
-        progress = min(self.now / (self.config.max_minutes * 60), 1.0)
+        # Cosine decay over the budget: time, or steps when max_epochs ends training first
+        # (a step budget keeps an ablation fair whatever else the machine runs).
+        steps = self.config.max_epochs * self.config.steps_per_epoch
+        progress = min(max(self.now / (self.config.max_minutes * 60),
+                           self.state["step"] / steps), 1.0)
         floor = self.config.final_learning_rate_fraction
         scale = floor + (1.0 - floor) * 0.5 * (1.0 + np.cos(np.pi * progress))
         for optimizer in optimizers(self.model):

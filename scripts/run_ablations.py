@@ -1,12 +1,16 @@
 """Train a stage once per technique switch with the same budget, then tabulate the ablation.
 
-    python scripts/run_ablations.py STAGE [--minutes 20] [--only pitch,psychoacoustic] \\
-        [--runs /work/runs/ablations] [--out reports/ablations/STAGE]
+    python scripts/run_ablations.py STAGE [--minutes 20] [--epochs N] \\
+        [--only pitch,psychoacoustic] [--runs /work/runs/ablations] [--out reports/ablations/STAGE]
 
 Runs one training at a time (`aural train STAGE --set SWITCH=VALUE`), each in its own run
 folder under --runs; an interrupted suite continues where it stopped when run again (a
 finished model is kept, an unfinished run is resumed). "pretrained" first runs
-`aural pretrain STAGE` for the same budget. Then `scripts/ablation.py`'s table is written.
+`aural pretrain STAGE` for --pretrain-minutes (default: --minutes). Then `scripts/ablation.py`'s table is written.
+
+--epochs gives every variant the same number of steps (epochs of the stage's
+steps_per_epoch) instead of the same minutes, with --minutes as a cap: the comparison then
+does not depend on what else the machine runs, and the table's cost column shows the time.
 """
 
 import argparse
@@ -52,6 +56,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stage")
     parser.add_argument("--minutes", type=float, default=20.0)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="same step budget for every variant (minutes become a cap)")
+    parser.add_argument("--pretrain-minutes", type=float, default=None)
     parser.add_argument("--only", default=",".join(VARIANTS),
                         help="comma-separated variants (baseline is always included)")
     parser.add_argument("--runs", type=Path, default=Path("/work/runs/ablations"))
@@ -65,9 +72,12 @@ def main() -> None:
     models = {}
     for name in names:
         overrides = dict(VARIANTS[name])
+        if args.epochs:
+            overrides["max_epochs"] = args.epochs
         if name == "pretrained":
             encoder = root / "pretrained_encoder.h5"
-            _train("pretrain", args.stage, root / "pretrain_run", encoder, args.minutes, {})
+            _train("pretrain", args.stage, root / "pretrain_run", encoder,
+                   args.pretrain_minutes or args.minutes, {})
             overrides["init_from"] = str(encoder)
         models[name] = root / f"{name}.h5"
         _train("train", args.stage, root / f"{name}_run", models[name], args.minutes, overrides)

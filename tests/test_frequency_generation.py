@@ -107,3 +107,64 @@ def test_gain_scale_zero_is_the_identity_and_silence_stays_silent(stage):
         stage.config.inference_gain_scale = original
     silence = np.zeros(RATE, np.float32)
     assert np.all(stage.run_channel(silence)["audio"] == 0.0)
+
+
+def _pool(seconds: float = 4.0):
+    """One synthetic full-band 'recording': a buzzy harmonic tone with a breathy floor."""
+    from aural.stages.frequency_expansion import FullBandPool
+
+    t = np.arange(int(seconds * RATE)) / RATE
+    tone = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 120))
+    floor = 0.01 * np.random.default_rng(5).standard_normal(len(t))
+    audio = (0.1 * tone + floor).astype(np.float32)
+    return FullBandPool([audio], [24_000.0], np.ones(1), ["synthetic"], 1, "x")
+
+
+def test_phone_pairs_carry_the_damage_and_undamaged_pairs_stay_clean():
+    from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
+
+    config = FrequencyGenerationConfig(network=TINY, earlier_stages=(), full_band_probability=0.0)
+    config.phone_damage["codec"]["ffmpeg_probability"] = 0.0   # band-limit: no ffmpeg needed
+    config.phone_damage["codec"]["probability"] = 1.0
+    stage = FrequencyGeneration(config)
+    pair = stage.make_pair(np.random.default_rng(0), _pool())
+    assert pair.degraded.shape == pair.target.shape == (2 * RATE,)
+    # Band-limited by the codec (8 or 16 kHz): nothing left above 8.5 kHz, the target keeps it.
+    spectrum = np.abs(np.fft.rfft(pair.degraded)) ** 2
+    target = np.abs(np.fft.rfft(pair.target)) ** 2
+    high = np.fft.rfftfreq(len(pair.target), 1 / RATE) > 8500
+    assert spectrum[high].sum() < 1e-4 * spectrum.sum()
+    assert target[high].sum() > 1e-3 * target.sum()
+    assert pair.info["bandwidth_hz"] == 24_000.0
+    config.full_band_probability = 1.0
+    clean = FrequencyGeneration(config).make_pair(np.random.default_rng(0), _pool())
+    np.testing.assert_array_equal(clean.degraded, clean.target)
+
+
+def test_phone_test_items_are_seeded_by_name_and_band_limited():
+    from aural.stages.frequency_generation import (PHONE_TEST_DAMAGE, FrequencyGeneration,
+                                                   FrequencyGenerationConfig)
+
+    stage = FrequencyGeneration(FrequencyGenerationConfig(network=TINY, earlier_stages=()))
+    clean = _pool(3.0).recordings[0]
+    narrow = PHONE_TEST_DAMAGE["narrow-band phone"]
+    first = stage.phone_item("voice", clean, "speech", 24_000.0, "narrow-band phone", narrow)
+    again = stage.phone_item("voice", clean, "speech", 24_000.0, "narrow-band phone", narrow)
+    other = stage.phone_item("other", clean, "speech", 24_000.0, "narrow-band phone", narrow)
+    np.testing.assert_array_equal(first["degraded"], again["degraded"])
+    assert not np.array_equal(first["degraded"], other["degraded"])
+    assert first["group"] == "narrow-band phone speech" and first["cutoff_hz"] <= 4000.0
+    assert first["damage"]["applied"] == ["noise", "mic_response", "codec"]
+
+
+def test_codec_test_items_go_through_a_real_encoder():
+    pytest.importorskip("imageio_ffmpeg")
+    from aural.stages.frequency_generation import (PHONE_TEST_DAMAGE, FrequencyGeneration,
+                                                   FrequencyGenerationConfig)
+
+    stage = FrequencyGeneration(FrequencyGenerationConfig(network=TINY, earlier_stages=()))
+    coded = stage.phone_item("voice", _pool(3.0).recordings[0], "music", 24_000.0,
+                             "codec phone", PHONE_TEST_DAMAGE["codec phone"])
+    assert coded["damage"]["codec"]["method"] == "ffmpeg"
+    assert coded["damage"]["codec"]["codec"] in ("amr_nb", "mp3", "opus")
+    assert coded["cutoff_hz"] <= 8000.0 and coded["group"] == "codec phone music"

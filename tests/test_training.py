@@ -39,6 +39,27 @@ def test_a_few_steps_lower_the_loss():
     assert after < 0.75 * before, (before, after)
 
 
+def test_learning_rate_decays_over_the_step_budget_when_it_ends_training_first():
+    import keras
+
+    from aural.training import _Monitor
+
+    config = dict(TINY, max_epochs=2, steps_per_epoch=10, max_minutes=1000.0)
+    stage = NoiseReduction(NoiseReduction.config_class().with_overrides(**config))
+    model = stage.build_model()
+    model.compile(optimizer=keras.optimizers.Adam(1.0), loss="mse")
+    state = {"step": 0, "elapsed_seconds": 0.0}
+    monitor = _Monitor(stage, None, state, (None, None, None), progress=False, log=print)
+    monitor.set_model(model)
+    rates = []
+    for step in (0, 10, 20):
+        state["step"] = step
+        monitor.on_train_batch_begin(0)
+        rates.append(float(model.optimizer.learning_rate.numpy()) / stage.config.learning_rate)
+    floor = stage.config.final_learning_rate_fraction
+    np.testing.assert_allclose(rates, [1.0, floor + (1 - floor) / 2, floor], atol=1e-3)
+
+
 @pytest.mark.slow
 def test_training_run_validates_checkpoints_and_keeps_the_best(tmp_path):
     from aural.training import train_stage

@@ -9,6 +9,7 @@ data folder (``shared/...``) or the fetched-data folder (``external/...``).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,13 +55,13 @@ def usable_bandwidth_hz(recording: Recording) -> float | None:
     return float(cutoff)
 
 
-def full_band_recordings(split: str, *, min_bandwidth_hz: float,
-                         test_set: bool = False) -> list[tuple[Recording, float]]:
+def full_band_recordings(split: str, *, min_bandwidth_hz: float, test_set: bool = False,
+                         per_source: int = 1) -> list[tuple[Recording, float]]:
     """Speech and music of ``split`` whose measured bandwidth reaches ``min_bandwidth_hz``,
-    with that bandwidth. ``test_set`` keeps one file per source (song, speaker) and skips
-    clips shorter than two seconds, so a few voices do not dominate the test."""
+    with that bandwidth. ``test_set`` keeps ``per_source`` files per source (song, speaker)
+    and skips clips shorter than two seconds, so a few voices do not dominate the test."""
     chosen: list[tuple[Recording, float]] = []
-    seen: set[str] = set()
+    seen: Counter[str] = Counter()
     for recording in catalogue(split=split, kinds=("speech", "music"),
                                collections=("gcompris", "sonic_pi_music")):
         bandwidth = usable_bandwidth_hz(recording)
@@ -68,8 +69,8 @@ def full_band_recordings(split: str, *, min_bandwidth_hz: float,
             continue
         if test_set:
             seconds = _survey()[survey_key(recording.path)][1]
-            if recording.source in seen or seconds < 2.0:
+            if seen[recording.source] >= per_source or seconds < 2.0:
                 continue
-            seen.add(recording.source)
+            seen[recording.source] += 1
         chosen.append((recording, bandwidth))
     return chosen

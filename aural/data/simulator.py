@@ -137,6 +137,14 @@ class CodecDamage:
     probability: float = 0.5
     rates: tuple[int, ...] = (8000, 16000)  # resample down to one of these and back
     ffmpeg_probability: float = 0.5         # a real encoder instead, only if ffmpeg is installed
+    codecs: tuple[str, ...] = ("amr_nb", "amr_wb", "mp3", "opus")   # drawn from, see FFMPEG_CODECS
+    bundled_ffmpeg: bool = False            # without ffmpeg on PATH, imageio-ffmpeg's static one
+
+    def __post_init__(self) -> None:
+        unknown = set(self.codecs) - set(FFMPEG_CODECS)
+        if unknown or not self.codecs:
+            raise AuralError(f"unknown codec(s) {', '.join(sorted(unknown)) or '(none given)'}; "
+                             f"known: {', '.join(sorted(FFMPEG_CODECS))}")
 
 
 @dataclass(frozen=True)
@@ -212,6 +220,13 @@ class DamageConfig:
             chosen = list(DAMAGES)
         removed = set(_check_names(_split_names(without)))
         return cls.only(*[n for n in _check_names(chosen) if n not in removed])
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, dict[str, Any]]) -> "DamageConfig":
+        """Exactly the damage named in ``settings`` (a config file's form: name -> field
+        overrides), each switched on; every other kind off."""
+        off = {name: {"enabled": False} for name in DAMAGES if name not in settings}
+        return cls.from_dict({**off, **settings})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (tuples become lists)."""
@@ -468,7 +483,21 @@ FFMPEG_CODECS = {
 }
 
 
-def _ffmpeg_round_trip(audio: np.ndarray, rate: int, codec: str, bitrate: str) -> np.ndarray:
+def ffmpeg_executable(bundled: bool = False) -> str | None:
+    """ffmpeg on PATH; failing that and with ``bundled``, the static build that the
+    imageio-ffmpeg package ships (so a pip install alone gives real codecs); else None."""
+    found = shutil.which("ffmpeg")
+    if found or not bundled:
+        return found
+    try:
+        import imageio_ffmpeg
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        return None
+
+
+def _ffmpeg_round_trip(audio: np.ndarray, rate: int, codec: str, bitrate: str,
+                       executable: str = "ffmpeg") -> np.ndarray:
     """Encode with a real codec and decode back; the result is aligned to the input."""
     import soundfile as sf
 
@@ -480,7 +509,7 @@ def _ffmpeg_round_trip(audio: np.ndarray, rate: int, codec: str, bitrate: str) -
         encoded = os.path.join(folder, f"encoded.{extension}")
         decoded = os.path.join(folder, "out.wav")
         sf.write(source, np.clip(audio, -1.0, 1.0), rate, subtype="FLOAT")
-        quiet = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+        quiet = [executable, "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
         subprocess.run(quiet + ["-i", source, "-ac", "1", "-ar", str(codec_rate),
                                 "-c:a", encoder, "-b:a", bitrate, encoded],
                        check=True, capture_output=True, timeout=120)
@@ -500,14 +529,15 @@ def _codec(audio: np.ndarray, rate: int, rng: np.random.Generator, cfg: CodecDam
     # Draw every choice whether or not ffmpeg is here, so the rest of the chain draws the
     # same numbers on every machine.
     use_ffmpeg = bool(rng.random() < cfg.ffmpeg_probability)
-    codec = str(rng.choice(sorted(FFMPEG_CODECS)))
+    codec = str(rng.choice(sorted(cfg.codecs)))
     bitrate = str(rng.choice(FFMPEG_CODECS[codec][3]))
     rates = [r for r in cfg.rates if r < rate]
     band_rate = int(rng.choice(rates)) if rates else None
     params: dict[str, Any] = {}
-    if use_ffmpeg and shutil.which("ffmpeg") and FFMPEG_CODECS[codec][2] < rate:
+    executable = ffmpeg_executable(cfg.bundled_ffmpeg) if use_ffmpeg else None
+    if executable and FFMPEG_CODECS[codec][2] < rate:
         try:
-            out = _ffmpeg_round_trip(audio, rate, codec, bitrate)
+            out = _ffmpeg_round_trip(audio, rate, codec, bitrate, executable)
             return out.astype(np.float32), {"method": "ffmpeg", "codec": codec,
                                             "bitrate": bitrate,
                                             "band_limit_hz": FFMPEG_CODECS[codec][2] / 2}

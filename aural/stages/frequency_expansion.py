@@ -121,18 +121,26 @@ class FrequencyExpansion(SpectralStage):
         weights = np.sqrt([len(r) for r in pool.recordings])
         pool.weights = weights / weights.sum()
 
-    def make_pair(self, rng: np.random.Generator, pool: FullBandPool) -> TrainingPair:
-        from aural.data.bandlimit import random_band_limit
-        from aural.data.mixing import power, random_excerpt, scale_to_snr
+    def clean_excerpt(self, rng: np.random.Generator, pool: FullBandPool
+                      ) -> tuple[np.ndarray, float]:
+        """A random segment of a pool recording at a random level, and its bandwidth (Hz)."""
+        from aural.data.mixing import power, random_excerpt
 
         c = self.config
-        rate, length = c.sample_rate, int(c.segment_seconds * c.sample_rate)
+        length = int(c.segment_seconds * c.sample_rate)
         index = int(rng.choice(len(pool.recordings), p=pool.weights))
         clean = self.augmented(random_excerpt(pool.recordings[index], length, rng), rng)
         level = rng.uniform(*c.level_range_dbfs)
         clean = (clean * 10 ** (level / 20) / np.sqrt(power(clean) + 1e-12)).astype(np.float32)
-        clean = np.clip(clean, -0.99, 0.99)
-        bandwidth = pool.bandwidths[index]
+        return np.clip(clean, -0.99, 0.99), pool.bandwidths[index]
+
+    def make_pair(self, rng: np.random.Generator, pool: FullBandPool) -> TrainingPair:
+        from aural.data.bandlimit import random_band_limit
+        from aural.data.mixing import scale_to_snr
+
+        c = self.config
+        rate, length = c.sample_rate, int(c.segment_seconds * c.sample_rate)
+        clean, bandwidth = self.clean_excerpt(rng, pool)
         if rng.random() < c.full_band_probability or bandwidth < c.cutoff_hz[0] + 1000.0:
             degraded = clean.copy()
         else:
@@ -250,18 +258,11 @@ class FrequencyExpansion(SpectralStage):
         11.025 and 16 kHz (8th-order Butterworth, zero-phase) where the file really has
         content 1 kHz above the cut-off, plus the originals that are full band (do no harm).
         Each item's metrics are measured up to the file's own bandwidth."""
-        from aural.audio_io import load_audio
-        from aural.data.bandwidth_catalogue import full_band_recordings
         from aural.dsp.filters import apply_sos, butter_lowpass
 
         rate = self.config.sample_rate
         items = []
-        for recording, bandwidth in full_band_recordings(split, min_bandwidth_hz=9_000.0,
-                                                         test_set=True):
-            clean = load_audio(recording.path, sample_rate=rate, mono=True)[0][0][: 15 * rate]
-            clean = (clean * 0.1 / (np.sqrt(np.mean(clean ** 2)) + 1e-9)).astype(np.float32)
-            content = "music" if recording.kind == "music" else "speech"
-            name, top = recording.path.stem, min(bandwidth, rate / 2)
+        for name, clean, content, top in self.test_recordings(split):
             for cutoff in TEST_CUTOFFS_HZ:
                 if cutoff > top - 1000.0:
                     continue
@@ -269,11 +270,34 @@ class FrequencyExpansion(SpectralStage):
                 items.append({"name": f"{name}@{cutoff / 1000:g}kHz", "degraded": degraded,
                               "reference": clean, "group": f"{cutoff / 1000:g} kHz {content}",
                               "cutoff_hz": cutoff, "bandwidth_hz": top})
-            if top >= FULL_BAND_HZ:
-                items.append({"name": f"{name}@full", "degraded": clean.copy(),
-                              "reference": clean, "group": f"full band {content}",
-                              "cutoff_hz": top, "bandwidth_hz": top})
+            items += self.full_band_items(name, clean, content, top)
         return items
+
+    @staticmethod
+    def full_band_items(name: str, clean: np.ndarray, content: str, top: float
+                        ) -> list[dict[str, Any]]:
+        """The untouched original as a do-no-harm item, if it is full band."""
+        if top < FULL_BAND_HZ:
+            return []
+        return [{"name": f"{name}@full", "degraded": clean.copy(), "reference": clean,
+                 "group": f"full band {content}", "cutoff_hz": top, "bandwidth_hz": top}]
+
+    def test_recordings(self, split: str = "test", per_source: int = 1
+                        ) -> list[tuple[str, np.ndarray, str, float]]:
+        """Held-out speech and music with content up to 9 kHz at least, ``per_source`` files
+        per speaker or song: ``(name, first 15 s at -20 dBFS RMS, "speech"|"music",
+        bandwidth in Hz)``."""
+        from aural.audio_io import load_audio
+        from aural.data.bandwidth_catalogue import full_band_recordings
+
+        rate, found = self.config.sample_rate, []
+        for recording, bandwidth in full_band_recordings(
+                split, min_bandwidth_hz=9_000.0, test_set=True, per_source=per_source):
+            clean = load_audio(recording.path, sample_rate=rate, mono=True)[0][0][: 15 * rate]
+            clean = (clean * 0.1 / (np.sqrt(np.mean(clean ** 2)) + 1e-9)).astype(np.float32)
+            content = "music" if recording.kind == "music" else "speech"
+            found.append((recording.path.stem, clean, content, min(bandwidth, rate / 2)))
+        return found
 
     def item_metrics(self, item: dict[str, Any], estimate: np.ndarray) -> dict[str, float]:
         """LSD up to the file's own bandwidth, over the whole band and over the band the

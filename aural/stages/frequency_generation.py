@@ -1,10 +1,12 @@
 """frequency_generation: restores studio timbre after the earlier stages, trained as a GAN.
 
-It sees what frequency_expansion leaves (generated high bands that are plausible but
-flat, a phone microphone's boxy balance, codec smear) and a band U-Net generator predicts
-a gain per band and frame in +-12 dB, applied to the input's STFT; its head starts at
-zero, so an untrained generator is the identity and a trained one can leave good audio
-alone (the residual path). It shares frequency_expansion's band layout and input (log
+It sees what the earlier stages leave of a phone recording (generated high bands that are
+plausible but flat, a phone microphone's boxy balance, codec smear, denoising residue):
+its pairs are clean recordings through the phone simulator (``phone_damage``: microphone,
+codec - real ones via ffmpeg -, mild noise), then the shipped noise_reduction and
+frequency_expansion. A band U-Net generator predicts a gain per band and frame in
++-12 dB, applied to the input's STFT; its head starts at zero, so an untrained generator
+is the identity and a trained one can leave good audio alone (the residual path). It shares frequency_expansion's band layout and input (log
 band power and the missing-band mask), so its encoder and bottleneck start from the
 shipped frequency_expansion weights (the paper's transfer learning). Training is
 adversarial (:mod:`aural.gan`): multi-scale spectral discriminators, least-squares and
@@ -18,6 +20,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import copy
+import zlib
+
 import numpy as np
 
 from aural.errors import AuralError
@@ -25,8 +30,32 @@ from aural.stages.base import TrainingPair
 from aural.stages.frequency_expansion import (FrequencyExpansion, FrequencyExpansionConfig,
                                               FullBandPool)
 
-#: Cut-offs of the test set's phone band-limit (Hz): frequency_expansion restores the rest.
+#: Cut-offs of the plain band-limited test set (``phone_damage`` None), in Hz.
 TEST_CUTOFFS_HZ = (4000.0, 8000.0)
+
+#: Held-out files per speaker or song in the phone-damage test set.
+TEST_FILES_PER_SOURCE = 3
+
+#: Training damage (simulator settings): a cheap microphone's response, a codec (a real
+#: encoder through ffmpeg for half of them) and mild noise, which the earlier stages then
+#: repair as far as they can; what is left is this stage's to fix.
+PHONE_DAMAGE: dict[str, dict[str, Any]] = {
+    "noise": {"probability": 0.5, "snr_db": [20.0, 40.0]},
+    "mic_response": {"probability": 0.8},
+    "codec": {"probability": 0.9, "ffmpeg_probability": 0.5, "bundled_ffmpeg": True,
+              "codecs": ["amr_nb", "mp3", "opus"]}}
+
+#: The test set's phone damage, one item per file and kind, drawn from a seed of the file's
+#: name: every microphone and noise, and a band-limit to 4 kHz or a real low-rate codec.
+PHONE_TEST_DAMAGE: dict[str, dict[str, dict[str, Any]]] = {
+    "narrow-band phone": {"noise": {"probability": 1.0, "snr_db": [25.0, 35.0]},
+                          "mic_response": {"probability": 1.0},
+                          "codec": {"probability": 1.0, "rates": [8000],
+                                    "ffmpeg_probability": 0.0}},
+    "codec phone": {"noise": {"probability": 1.0, "snr_db": [25.0, 35.0]},
+                    "mic_response": {"probability": 1.0},
+                    "codec": {"probability": 1.0, "ffmpeg_probability": 1.0,
+                              "bundled_ffmpeg": True, "codecs": ["amr_nb", "mp3", "opus"]}}}
 
 
 @dataclass
@@ -40,8 +69,9 @@ class FrequencyGenerationConfig(FrequencyExpansionConfig):
     adversarial_weight: float = 0.0          # 1: the GAN; off by default (README ablation)
     feature_weight: float = 2.0
     reconstruction_weight: float = 45.0
-    full_band_probability: float = 0.15
-    earlier_stages: tuple[str, ...] = ("frequency_expansion",)
+    full_band_probability: float = 0.15     # pairs left undamaged: "leave it alone"
+    phone_damage: dict[str, Any] | None = field(default_factory=lambda: copy.deepcopy(PHONE_DAMAGE))
+    earlier_stages: tuple[str, ...] = ("noise_reduction", "frequency_expansion")
     inference_gain_scale: float = 1.0        # run-time scale of the dB gains (tuned on validation)
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 32, 48, 64], "bottleneck_units": 128, "dilations": [1, 2, 4, 8]})
@@ -75,8 +105,35 @@ class FrequencyGeneration(FrequencyExpansion):
             signal = stage.run_channel(np.asarray(signal, np.float32))[stage.outputs[0]]
         return np.asarray(signal, np.float32)
 
+    @cached_property
+    def damage(self) -> Any:
+        """The simulator settings of ``phone_damage``; refused when they ask for real codecs
+        and no ffmpeg runs here (the pairs would silently differ from the shipped model's)."""
+        from aural.data.simulator import DamageConfig, ffmpeg_executable
+
+        damage = DamageConfig.from_settings(self.config.phone_damage or {})
+        codec = damage.codec
+        if codec.enabled and codec.ffmpeg_probability > 0 and not ffmpeg_executable(
+                codec.bundled_ffmpeg):
+            raise AuralError("frequency_generation's phone damage needs ffmpeg for real codecs: "
+                             "pip install imageio-ffmpeg (in AURAL's [eval] extra), or "
+                             "--set phone_damage=null for band-limited pairs")
+        return damage
+
     def make_pair(self, rng: np.random.Generator, pool: FullBandPool) -> TrainingPair:
-        pair = super().make_pair(rng, pool)
+        """Phone damage (or, with ``phone_damage`` None, frequency_expansion's band-limit and
+        hiss), then the earlier stages; the target is the clean excerpt."""
+        from aural.data.simulator import simulate
+
+        if self.config.phone_damage is None:
+            pair = super().make_pair(rng, pool)
+        else:
+            clean, bandwidth = self.clean_excerpt(rng, pool)
+            degraded = clean
+            if rng.random() >= self.config.full_band_probability:
+                degraded, _ = simulate(clean, self.config.sample_rate, rng, self.damage,
+                                       noises=[], rirs=[])
+            pair = TrainingPair(degraded, clean, info={"bandwidth_hz": bandwidth})
         degraded = self.after_earlier_stages(pair.degraded)
         return TrainingPair(degraded, pair.target, info=pair.info)
 
@@ -128,10 +185,37 @@ class FrequencyGeneration(FrequencyExpansion):
 
     # ---- evaluation --------------------------------------------------------------------------
     def test_items(self, split: str = "test") -> list[dict[str, Any]]:
-        """frequency_expansion's held-out items at the phone cut-offs (4 and 8 kHz) and the
-        full-band originals (do no harm)."""
-        return [item for item in super().test_items(split)
-                if item["cutoff_hz"] in TEST_CUTOFFS_HZ or item["group"].startswith("full")]
+        """frequency_expansion's held-out files (up to three per speaker or song: the held-out
+        full-band material is six sources), each through the phone damage of
+        :data:`PHONE_TEST_DAMAGE` (seeded by its name), plus the full-band originals (do no
+        harm). With ``phone_damage`` None: low-passed at 4 and 8 kHz instead."""
+        if self.config.phone_damage is None:
+            return [item for item in super().test_items(split)
+                    if item["cutoff_hz"] in TEST_CUTOFFS_HZ or item["group"].startswith("full")]
+        items = []
+        for name, clean, content, top in self.test_recordings(split, TEST_FILES_PER_SOURCE):
+            for kind, settings in PHONE_TEST_DAMAGE.items():
+                items.append(self.phone_item(name, clean, content, top, kind, settings))
+            items += self.full_band_items(name, clean, content, top)
+        return items
+
+    def phone_item(self, name: str, clean: np.ndarray, content: str, top: float, kind: str,
+                   settings: dict[str, Any]) -> dict[str, Any]:
+        """One test item: ``clean`` through the simulator with ``settings``."""
+        from aural.data.simulator import DamageConfig, ffmpeg_executable, simulate
+
+        damage = DamageConfig.from_settings(settings)
+        if damage.codec.ffmpeg_probability > 0 and not ffmpeg_executable(True):
+            raise AuralError("frequency_generation's test set needs ffmpeg for its codec items: "
+                             "pip install imageio-ffmpeg (in AURAL's [eval] extra)")
+        rng = np.random.default_rng(zlib.crc32(f"{name}/{kind}".encode()))
+        degraded, drawn = simulate(clean, self.config.sample_rate, rng, damage, noises=[],
+                                   rirs=[])
+        cutoff = min(drawn["mic_response"]["lowpass_hz"],
+                     drawn["codec"].get("band_limit_hz", top))
+        return {"name": f"{name}@{kind.replace(' ', '_')}", "degraded": degraded,
+                "reference": clean, "group": f"{kind} {content}", "cutoff_hz": cutoff,
+                "bandwidth_hz": top, "damage": drawn}
 
     def item_metrics(self, item: dict[str, Any], estimate: np.ndarray) -> dict[str, float]:
         """frequency_expansion's (LSD to the file's bandwidth, energy added above it), LSD
