@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from aural.evaluation import AURAL
+from aural.errors import AuralError
 from aural.metrics import LOWER_IS_BETTER
 from aural.modelfile import write_json_atomic
 
@@ -92,16 +93,34 @@ def evaluated_report(stage_name: str, model_path: Path, out_dir: Path, *,
     return evaluate_stage(stage, out_dir, with_baselines=False, progress=progress, plots=False)
 
 
+def measured(stage_name: str, model_path: Path, out_dir: Path, *, progress: bool = True
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A variant's held-out report and its model's sidecar. The sidecar is copied beside the
+    report, so a variant measured in an earlier session (whose ``.h5`` is gone with its
+    machine) still takes part: its committed report and sidecar are used as they are."""
+    from aural.modelfile import read_sidecar
+
+    kept = out_dir / "sidecar.json"
+    if not model_path.exists():
+        if kept.exists() and (out_dir / "report.json").exists():
+            return json.loads((out_dir / "report.json").read_text()), json.loads(kept.read_text())
+        raise AuralError("no model and no earlier measurement of this variant", path=model_path)
+    report = evaluated_report(stage_name, model_path, out_dir, progress=progress)
+    sidecar = read_sidecar(model_path)
+    write_json_atomic(kept, sidecar)
+    return report, sidecar
+
+
 def run_ablation(stage_name: str, models: dict[str, Path], out_dir: str | Path, *,
                  baseline: str, progress: bool = True) -> dict[str, Any]:
     """Evaluate every model of ``models`` (name -> file) and compare each with ``baseline``."""
-    from aural.modelfile import read_sidecar
     from aural.stages import stage_class
 
     out_dir = Path(out_dir)
-    reports = {name: evaluated_report(stage_name, Path(path), out_dir / name, progress=progress)
-               for name, path in models.items()}
-    sidecars = {name: read_sidecar(Path(path)) for name, path in models.items()}
+    reports, sidecars = {}, {}
+    for name, path in models.items():
+        reports[name], sidecars[name] = measured(stage_name, Path(path), out_dir / name,
+                                                 progress=progress)
     # A model saved before a switch existed ran with its default: fill those in first.
     defaults = stage_class(stage_name).config_class().to_dict()
     configs = {name: {**defaults, **sidecars[name].get("config", {})} for name in models}

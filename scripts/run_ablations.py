@@ -5,8 +5,11 @@
 
 Runs one training at a time (`aural train STAGE --set SWITCH=VALUE`), each in its own run
 folder under --runs; an interrupted suite continues where it stopped when run again (a
-finished model is kept, an unfinished run is resumed). "pretrained" first runs
-`aural pretrain STAGE` for --pretrain-minutes (default: --minutes). Then `scripts/ablation.py`'s table is written.
+finished model is kept, an unfinished run is resumed); a variant whose report and sidecar
+are already in --out (committed by an earlier session, on another machine) is not trained
+again, so the suite can be spread over sessions (each variant is evaluated as soon as it
+is trained, in --only's order). "pretrained" first runs `aural pretrain STAGE` for
+--pretrain-minutes (default: --minutes). Then `scripts/ablation.py`'s table is written.
 
 --epochs gives every variant the same number of steps (epochs of the stage's
 steps_per_epoch) instead of the same minutes, with --minutes as a cap: the comparison then
@@ -19,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aural.ablation import run_ablation
+from aural.ablation import measured, run_ablation
 
 #: Variant name -> config overrides; "baseline" is the stage's defaults.
 VARIANTS = {
@@ -69,8 +72,13 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
     root = args.runs / args.stage
+    out = args.out or Path("reports") / "ablations" / args.stage
     models = {}
     for name in names:
+        models[name] = root / f"{name}.h5"
+        if (out / name / "sidecar.json").exists() and not models[name].exists():
+            print(f"{name}: measured in an earlier session ({out / name}), not trained again")
+            continue
         overrides = dict(VARIANTS[name])
         if args.epochs:
             overrides["max_epochs"] = args.epochs
@@ -79,9 +87,8 @@ def main() -> None:
             _train("pretrain", args.stage, root / "pretrain_run", encoder,
                    args.pretrain_minutes or args.minutes, {})
             overrides["init_from"] = str(encoder)
-        models[name] = root / f"{name}.h5"
         _train("train", args.stage, root / f"{name}_run", models[name], args.minutes, overrides)
-    out = args.out or Path("reports") / "ablations" / args.stage
+        measured(args.stage, models[name], out / name)
     run_ablation(args.stage, models, out, baseline="baseline")
     print((out / "ablation.md").read_text())
 

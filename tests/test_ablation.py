@@ -52,3 +52,20 @@ def test_minutes_to_reach_reads_the_training_history():
                {"val_score": 2.4, "minutes": 9.0}]
     assert minutes_to_reach(history, 2.0) == 6.0
     assert minutes_to_reach(history, 3.0) is None
+
+
+def test_a_variant_measured_in_an_earlier_session_is_reused_without_its_model(tmp_path):
+    import json
+
+    from aural.ablation import measured
+    from aural.errors import AuralError
+
+    folder = tmp_path / "pitch"
+    folder.mkdir()
+    report = {"items": 3, "summary": {"AURAL": {"pesq_wb": 2.0}}}
+    sidecar = {"stage": "noise_reduction", "config": {"condition_on_pitch": True}}
+    (folder / "report.json").write_text(json.dumps(report))
+    with pytest.raises(AuralError, match="no earlier measurement"):
+        measured("noise_reduction", tmp_path / "gone.h5", folder)   # report without sidecar
+    (folder / "sidecar.json").write_text(json.dumps(sidecar))
+    assert measured("noise_reduction", tmp_path / "gone.h5", folder) == (report, sidecar)

@@ -39,6 +39,38 @@ def test_a_few_steps_lower_the_loss():
     assert after < 0.75 * before, (before, after)
 
 
+def test_training_runs_numpy_blas_on_one_thread():
+    from threadpoolctl import threadpool_info
+
+    from aural.training import single_threaded_blas
+
+    np.ones((64, 64)) @ np.ones((64, 64))       # BLAS loaded
+    with single_threaded_blas():
+        blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+        assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+
+def test_echoing_uses_each_example_about_echo_times():
+    from itertools import islice
+
+    from aural.training import echoed
+
+    made = []
+
+    def make():
+        made.append(len(made))
+        return made[-1]
+
+    rng = np.random.default_rng(0)
+    drawn = list(islice(echoed(make, rng, 4.0, 50), 4050))
+    assert drawn[:50] == list(range(50))            # the buffer fills with fresh examples
+    fresh_after_fill = len(made) - 50
+    assert 900 < fresh_after_fill < 1100            # then one in four is fresh (1000 expected)
+    assert set(drawn) <= set(made) and len(set(drawn[50:])) > 900
+    made.clear()
+    assert list(islice(echoed(make, rng, 1.0, 50), 10)) == list(range(10))   # off: all fresh
+
+
 def test_learning_rate_decays_over_the_step_budget_when_it_ends_training_first():
     import keras
 

@@ -56,6 +56,8 @@ class StageConfig:
     real_pair_probability: float = 0.5  # share of examples from real aligned pairs, if any
     augment_stretch: float = 0.0       # clean material's tempo changed by up to +-this (0.1 = 10 %)
     augment_semitones: float = 0.0     # and, independently, its pitch by up to +-this
+    example_echo: float = 1.0          # each generated example used this often on average
+    echo_buffer: int = 256             # examples kept for echoing (data echoing, see training)
     network: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
