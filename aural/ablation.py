@@ -76,6 +76,16 @@ def minutes_to_reach(history: list[dict[str, Any]], score: float | None) -> floa
     return None
 
 
+def kept_step(training: dict[str, Any]) -> int | None:
+    """The step of the weights a run kept: the history entry with the best validation score
+    (a run keeps its best epoch, which may come before its last)."""
+    best, history = training.get("best_validation_score"), training.get("history", [])
+    scored = [e for e in history if e.get("val_score") is not None]
+    if best is None or not scored:
+        return None
+    return int(min(scored, key=lambda e: abs(e["val_score"] - best))["step"])
+
+
 def evaluated_report(stage_name: str, model_path: Path, out_dir: Path, *,
                      progress: bool = True) -> dict[str, Any]:
     """The model's held-out report without baselines, reused if already measured."""
@@ -136,6 +146,7 @@ def run_ablation(stage_name: str, models: dict[str, Path], out_dir: str | Path, 
             "switches": switches_changed(configs[baseline], configs[name]),
             "training_minutes": training.get("wall_minutes"),
             "training_steps": training.get("steps"),
+            "kept_step": kept_step(training),
             "files": reports[name]["items"],
             "means": {m: reports[name]["summary"][AURAL].get(m) for m in metrics},
             "change": None if name == baseline else compare(reports[baseline], reports[name],
@@ -170,6 +181,8 @@ def markdown_ablation(result: dict[str, Any]) -> str:
         switches = ", ".join(f"{k}={json.dumps(v)}" for k, v in row["switches"].items()) or "-"
         cost = (f"{row['training_minutes']:.0f} min, {row['training_steps']} steps"
                 if row["training_minutes"] is not None else "?")
+        if row.get("kept_step") not in (None, row["training_steps"]):
+            cost += f" (weights kept from step {row['kept_step']})"
         reached = row.get("reaches_baseline_validation_at_minutes")
         if row["change"] is not None:
             cost += (f"; baseline's best validation score at {reached:.0f} min"

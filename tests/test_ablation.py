@@ -69,3 +69,12 @@ def test_a_variant_measured_in_an_earlier_session_is_reused_without_its_model(tm
         measured("noise_reduction", tmp_path / "gone.h5", folder)   # report without sidecar
     (folder / "sidecar.json").write_text(json.dumps(sidecar))
     assert measured("noise_reduction", tmp_path / "gone.h5", folder) == (report, sidecar)
+
+
+def test_kept_step_is_the_best_validated_epoch():
+    from aural.ablation import kept_step
+
+    history = [{"step": 200, "val_score": 1.8}, {"step": 400, "val_score": 0.475},
+               {"step": 600, "val_score": 0.807}]
+    assert kept_step({"best_validation_score": 1.799975, "history": history}) == 200
+    assert kept_step({"best_validation_score": None, "history": history}) is None
