@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -86,17 +87,49 @@ def _spec(value: Any):
     return tf.nest.map_structure(lambda a: tf.TensorSpec(np.shape(a), tf.float32), value)
 
 
-def _dataset(stage: Stage, pool: Any, seed: int, start_step: int, shard: tuple[int, ...] = ()):
+class _Stopped(Exception):
+    pass
+
+
+class DataGate:
+    """Stops the example generator between two examples.
+
+    frequency_generation's examples run shipped TensorFlow models inside the tf.data
+    generator; tearing the pipeline down while one runs deadlocked the process after
+    training (the model saved, the process never exited). Closing the gate waits for the
+    example in progress and lets no other start."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def run(self, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if self._closed:
+                raise _Stopped
+            return make()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+
+def _dataset(stage: Stage, pool: Any, seed: int, start_step: int, shard: tuple[int, ...] = (),
+             gate: DataGate | None = None):
     import tensorflow as tf
 
     probe = _example(stage, np.random.default_rng(0), pool)
+    gate = gate or DataGate()
 
     def generate():
         # Seeded by the step we start at, so a resumed run draws fresh, reproducible data
         # (and by the worker, in multi-worker training, so each draws its own).
         rng = np.random.default_rng([seed, start_step, *shard])
-        yield from echoed(lambda: _example(stage, rng, pool), rng,
-                          stage.config.example_echo, stage.config.echo_buffer)
+        try:
+            yield from echoed(lambda: gate.run(lambda: _example(stage, rng, pool)), rng,
+                              stage.config.example_echo, stage.config.echo_buffer)
+        except _Stopped:
+            return
 
     dataset = tf.data.Dataset.from_generator(generate, output_signature=_spec(probe))
     return dataset.batch(stage.config.batch_size, drop_remainder=True).prefetch(2)
@@ -221,10 +254,14 @@ def _train(stage: Stage, run_dir: Path, resume: bool, progress: bool,
 
     monitor = _Monitor(stage, checkpoints, state, (val_x, val_y, val_pairs),
                        progress=progress, log=log, clock=distribution.agreed_seconds)
+    gate = DataGate()
     dataset = distribution.shard(_dataset(stage, train, config.seed, state["step"],
-                                          distribution.seed_key()))
-    model.fit(dataset, steps_per_epoch=config.steps_per_epoch, epochs=config.max_epochs,
-              initial_epoch=state["epoch"], callbacks=[monitor], shuffle=False, verbose=0)
+                                          distribution.seed_key(), gate))
+    try:
+        model.fit(dataset, steps_per_epoch=config.steps_per_epoch, epochs=config.max_epochs,
+                  initial_epoch=state["epoch"], callbacks=[monitor], shuffle=False, verbose=0)
+    finally:
+        gate.close()
     monitor.close()
     distribution.finished(model)
     best = run_dir / "best.weights.h5"
