@@ -89,6 +89,10 @@ def main() -> None:
             overrides["init_from"] = str(encoder)
         _train("train", args.stage, root / f"{name}_run", models[name], args.minutes, overrides)
         measured(args.stage, models[name], out / name)
+    # Variants measured in earlier sessions stay in the table.
+    earlier = {n: root / f"{n}.h5" for n in VARIANTS
+               if n not in models and (out / n / "sidecar.json").exists()}
+    models = {n: (models | earlier)[n] for n in VARIANTS if n in models or n in earlier}
     run_ablation(args.stage, models, out, baseline="baseline")
     print((out / "ablation.md").read_text())
 
