@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from aural.errors import AuralError
+from aural.termination import raise_if_received
 
 
 #: Marks our temporary files, with the writer's process id: ``.NAME.aural-PID-XXXX.part``.
@@ -76,6 +77,7 @@ def atomic_file(path: str | Path, *, suffix: str = ".part") -> Iterator[Path]:
     temp = Path(temp_name)
     try:
         yield temp
+        raise_if_received()  # a signal's swallowed KeyboardInterrupt must not publish the file
         # mkstemp creates the file owner-only (0600); give it the mode a plain open() would.
         os.chmod(temp, 0o666 & ~_current_umask())
         os.replace(temp, path)

@@ -19,6 +19,7 @@ from aural.atomic import atomic_file
 from aural.audio_io import (SUBTYPES, WRITABLE_FORMATS, audio_info, check_output_path, load_audio,
                             read_blocks)
 from aural.errors import AuralError
+from aural.termination import raise_if_received
 
 BlockFunction = Callable[[np.ndarray], np.ndarray]
 
@@ -185,6 +186,7 @@ def stream_file(input_path: str | Path, output_path: str | Path, function: Block
                 writer.push(to_output(data, last=last))
 
             for chunk in read_blocks(input_path, seconds=read_seconds):
+                raise_if_received()
                 write(processor.push(to_process(chunk)))
                 if bar is not None:
                     bar.update(round(chunk.shape[1] / info.sample_rate, 1))

@@ -165,6 +165,26 @@ def test_a_killed_run_leaves_nothing_half_written(tmp_path, sig):
         assert process.returncode != 0 and "interrupted" in process.stderr.read().decode()
 
 
+def test_a_signal_whose_interrupt_was_swallowed_still_keeps_the_file_unpublished(tmp_path,
+                                                                                  monkeypatch):
+    """The handler's KeyboardInterrupt can be lost in a callback that swallows exceptions;
+    the remembered signal still stops the rename (a flake of the SIGHUP case above)."""
+    from aural import termination
+    from aural.atomic import atomic_file
+
+    monkeypatch.setattr(termination, "_RECEIVED", [])
+    with atomic_file(tmp_path / "before.txt") as temp:
+        temp.write_text("done")
+    try:
+        termination._interrupt(signal.SIGHUP, None)
+    except KeyboardInterrupt:
+        pass  # ...and imagine it swallowed here
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_file(tmp_path / "after.txt") as temp:
+            temp.write_text("done")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["before.txt"]
+
+
 def _extreme(name, folder):
     rate, channels, subtype = 16_000, 1, "PCM_16"
     t = np.arange(rate) / rate

@@ -12,18 +12,15 @@ import sys
 import click
 
 
-#: Termination signals received (SIGTERM, SIGHUP), in order.
-_SIGNALLED: list[int] = []
-
-
 def run_script(command: click.Command, argv: list[str] | None = None, *,
                prog_name: str | None = None) -> None:
     """Run ``command`` on ``argv`` (default ``sys.argv[1:]``) and exit with its status."""
+    from aural import termination
     from aural.errors import AuralError
 
     name = prog_name or (os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0]
                          else command.name)
-    _terminate_like_interrupt()
+    termination.install_handlers()
     try:
         status = command.main(args=argv, prog_name=name, standalone_mode=False)
     except click.exceptions.Abort:
@@ -44,7 +41,7 @@ def run_script(command: click.Command, argv: list[str] | None = None, *,
         click.echo("error: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback for users
-        if _SIGNALLED:
+        if termination.received():
             # The signal's KeyboardInterrupt surfaced through native code (TensorFlow's
             # pybind11) as another exception: it is still an interruption.
             click.echo("error: interrupted", err=True)
@@ -57,19 +54,3 @@ def run_script(command: click.Command, argv: list[str] | None = None, *,
     if isinstance(status, int) and status:
         sys.exit(status)
 
-
-def _terminate_like_interrupt() -> None:
-    """SIGTERM and SIGHUP end a run the way Ctrl-C does: temporary files are removed on the
-    way out (every writer cleans up on any exception) and the exit is one line."""
-    import signal
-
-    def interrupt(signum, frame):  # noqa: ARG001
-        _SIGNALLED.append(signum)
-        raise KeyboardInterrupt
-
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            try:
-                signal.signal(getattr(signal, name), interrupt)
-            except ValueError:  # not the main thread (e.g. called from a test runner thread)
-                pass
