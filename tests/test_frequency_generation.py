@@ -168,3 +168,21 @@ def test_codec_test_items_go_through_a_real_encoder():
     assert coded["damage"]["codec"]["method"] == "ffmpeg"
     assert coded["damage"]["codec"]["codec"] in ("amr_nb", "mp3", "opus")
     assert coded["cutoff_hz"] <= 8000.0 and coded["group"] == "codec phone music"
+
+
+def test_real_codecs_without_ffmpeg_are_refused_with_a_way_out(monkeypatch):
+    from aural.data import simulator
+    from aural.errors import AuralError
+    from aural.stages.frequency_generation import (PHONE_TEST_DAMAGE, FrequencyGeneration,
+                                                   FrequencyGenerationConfig)
+
+    monkeypatch.setattr(simulator, "ffmpeg_executable", lambda bundled=False: None)
+    stage = FrequencyGeneration(FrequencyGenerationConfig(network=TINY, earlier_stages=()))
+    with pytest.raises(AuralError, match="phone_damage=null"):
+        stage.damage
+    with pytest.raises(AuralError, match="test set needs ffmpeg"):
+        stage.phone_item("voice", _pool(1.0).recordings[0], "speech", 24_000.0,
+                         "codec phone", PHONE_TEST_DAMAGE["codec phone"])
+    # The band-limited items need no encoder.
+    stage.phone_item("voice", _pool(1.0).recordings[0], "speech", 24_000.0,
+                     "narrow-band phone", PHONE_TEST_DAMAGE["narrow-band phone"])

@@ -58,6 +58,18 @@ PHONE_TEST_DAMAGE: dict[str, dict[str, dict[str, Any]]] = {
                               "bundled_ffmpeg": True, "codecs": ["amr_nb", "mp3", "opus"]}}}
 
 
+def require_ffmpeg(damage: Any, what: str, hint: str = "") -> None:
+    """Refuse simulator settings ``damage`` that ask for real codecs where no ffmpeg runs:
+    the pairs or test items would silently differ from the shipped model's."""
+    from aural.data.simulator import ffmpeg_executable
+
+    codec = damage.codec
+    if codec.enabled and codec.ffmpeg_probability > 0 and not ffmpeg_executable(
+            codec.bundled_ffmpeg):
+        raise AuralError(f"frequency_generation's {what} needs ffmpeg for real codecs: "
+                         f"pip install imageio-ffmpeg (in AURAL's [eval] extra){hint}")
+
+
 @dataclass
 class FrequencyGenerationConfig(FrequencyExpansionConfig):
     """Settings beyond frequency_expansion's (defaults = the shipped model's)."""
@@ -109,15 +121,11 @@ class FrequencyGeneration(FrequencyExpansion):
     def damage(self) -> Any:
         """The simulator settings of ``phone_damage``; refused when they ask for real codecs
         and no ffmpeg runs here (the pairs would silently differ from the shipped model's)."""
-        from aural.data.simulator import DamageConfig, ffmpeg_executable
+        from aural.data.simulator import DamageConfig
 
         damage = DamageConfig.from_settings(self.config.phone_damage or {})
-        codec = damage.codec
-        if codec.enabled and codec.ffmpeg_probability > 0 and not ffmpeg_executable(
-                codec.bundled_ffmpeg):
-            raise AuralError("frequency_generation's phone damage needs ffmpeg for real codecs: "
-                             "pip install imageio-ffmpeg (in AURAL's [eval] extra), or "
-                             "--set phone_damage=null for band-limited pairs")
+        require_ffmpeg(damage, "phone damage", hint=", or --set phone_damage=null for "
+                                                     "band-limited pairs")
         return damage
 
     def make_pair(self, rng: np.random.Generator, pool: FullBandPool) -> TrainingPair:
@@ -202,12 +210,10 @@ class FrequencyGeneration(FrequencyExpansion):
     def phone_item(self, name: str, clean: np.ndarray, content: str, top: float, kind: str,
                    settings: dict[str, Any]) -> dict[str, Any]:
         """One test item: ``clean`` through the simulator with ``settings``."""
-        from aural.data.simulator import DamageConfig, ffmpeg_executable, simulate
+        from aural.data.simulator import DamageConfig, simulate
 
         damage = DamageConfig.from_settings(settings)
-        if damage.codec.ffmpeg_probability > 0 and not ffmpeg_executable(True):
-            raise AuralError("frequency_generation's test set needs ffmpeg for its codec items: "
-                             "pip install imageio-ffmpeg (in AURAL's [eval] extra)")
+        require_ffmpeg(damage, "test set")
         rng = np.random.default_rng(zlib.crc32(f"{name}/{kind}".encode()))
         degraded, drawn = simulate(clean, self.config.sample_rate, rng, damage, noises=[],
                                    rirs=[])
