@@ -12,6 +12,7 @@ from `--out reports/benchmark.json` and `--only cluster --out reports/benchmark_
     python scripts/benchmark.py --hours 0.1 --only speed,regenerate
     python scripts/benchmark.py --only cluster --out reports/benchmark_cluster.json
     python scripts/benchmark.py --only stages --out reports/benchmark_stages.json
+    python scripts/benchmark.py --only blas --out reports/benchmark_blas.json
 """
 
 from __future__ import annotations
@@ -275,8 +276,45 @@ def worker_start_seconds() -> float:
     return float(result.stdout.split()[-1])
 
 
+def blas_contention(calls: int = 50) -> dict[str, float]:
+    """Milliseconds per band pooling (the matmul behind every stage's features: a 64-frame
+    48 kHz spectrum onto its bands) with the cores idle, then with every core busy, NumPy's
+    BLAS on its default threads and on one (what training uses beside TensorFlow)."""
+    from threadpoolctl import threadpool_limits
+
+    from aural.dsp.bands import BandLayout
+
+    layout = BandLayout(RATE, 1536)
+    rng = np.random.default_rng(0)
+    spectrum = (rng.standard_normal((64, 769)) + 1j * rng.standard_normal((64, 769))
+                ).astype(np.complex64)
+
+    def milliseconds() -> float:
+        layout.band_power(spectrum)
+        started = time.perf_counter()
+        for _ in range(calls):
+            layout.band_power(spectrum)
+        return 1000 * (time.perf_counter() - started) / calls
+
+    out = {"idle_default_threads_ms": milliseconds()}
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(os.cpu_count() or 1)]
+    try:
+        time.sleep(0.5)
+        out["busy_default_threads_ms"] = milliseconds()
+        with threadpool_limits(1, "blas"):
+            out["busy_one_blas_thread_ms"] = milliseconds()
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+    for name, value in out.items():
+        print(f"band pooling, {name}: {value:.2f}", flush=True)
+    return out
+
+
 PARTS = ("speed", "regenerate", "memo", "memory", "stages", "data_tools", "tools_memory",
-         "cluster")
+         "cluster", "blas")
 
 
 def main() -> None:
@@ -317,6 +355,8 @@ def main() -> None:
         print(json.dumps(report["streaming"]), flush=True)
         report["regenerate_streaming"] = regenerate_memory(args.hours)
         print(json.dumps(report["regenerate_streaming"]), flush=True)
+    if "blas" in parts:
+        report["blas_contention"] = blas_contention()
     if "cluster" in parts:
         import importlib.util
 
@@ -372,6 +412,13 @@ def markdown(report: dict, seconds: float) -> str:
         lines += ["| data tool | audio | wall | times real time |", "|---|---|---|---|"]
         lines += [f"| aural {name} | {v['audio_seconds']:.0f} s | {v['wall_seconds']:.1f} s | "
                   f"{v['times_real_time']:.0f}x |" for name, v in tools.items()] + [""]
+    if "blas_contention" in report:
+        b = report["blas_contention"]
+        lines += ["Band pooling (64 frames x 769 bins onto the bands, NumPy matmul), ms per call: "
+                  f"cores idle {b['idle_default_threads_ms']:.2f}; every core busy, BLAS on its "
+                  f"default threads {b['busy_default_threads_ms']:.2f}, on one thread "
+                  f"{b['busy_one_blas_thread_ms']:.2f} (why training limits BLAS to one thread).",
+                  ""]
     if "cluster" in report:
         lines += cluster_markdown(report["cluster"])
     return "\n".join(lines)
