@@ -186,3 +186,31 @@ def test_real_codecs_without_ffmpeg_are_refused_with_a_way_out(monkeypatch):
     # The band-limited items need no encoder.
     stage.phone_item("voice", _pool(1.0).recordings[0], "speech", 24_000.0,
                      "narrow-band phone", PHONE_TEST_DAMAGE["narrow-band phone"])
+
+
+def test_music_pairs_skip_the_stages_regenerate_skips_on_music():
+    """As in `aural regenerate`, noise_reduction does not run on music: the pairs of a
+    music recording go through frequency_expansion alone."""
+    from types import SimpleNamespace
+
+    from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
+
+    stage = FrequencyGeneration(FrequencyGenerationConfig(network=TINY, full_band_probability=1.0,
+                                                          chain_by_content=True))
+    ran = []
+
+    def fake(name):
+        return SimpleNamespace(name=name, outputs=("audio",), run_channel=lambda x: (
+            ran.append(name), {"audio": x})[1])
+
+    stage.__dict__["earlier"] = [fake("noise_reduction"), fake("frequency_expansion")]
+    # Content is decided from the audio, as regenerate decides it: a held note is music.
+    assert stage.with_contents(_pool(4.0)).contents == ["music"]
+    pool = _pool()
+    pool.contents = ["music"]
+    pair = stage.make_pair(np.random.default_rng(0), pool)
+    assert pair.info["content"] == "music" and ran == ["frequency_expansion"]
+    ran.clear()
+    pool.contents = []            # unknown content: speech, the whole voice chain
+    stage.make_pair(np.random.default_rng(0), pool)
+    assert ran == ["noise_reduction", "frequency_expansion"]

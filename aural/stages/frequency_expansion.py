@@ -12,7 +12,7 @@ attenuated low end is boosted to the predicted power. Full-band input is left un
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -62,6 +62,19 @@ class FullBandPool:
     sources: list[str]
     file_count: int
     fingerprint: str
+    contents: list[str] = field(default_factory=list)   # "speech" or "music", where known
+
+    def content(self, index: int) -> str:
+        """Speech or music: what recording ``index`` is (speech when not known)."""
+        return self.contents[index] if index < len(self.contents) else "speech"
+
+
+class Excerpt(NamedTuple):
+    """A clean training excerpt, the bandwidth of its recording (Hz) and its content."""
+
+    audio: np.ndarray
+    bandwidth_hz: float
+    content: str
 
 
 def _normalised_log_power(power: np.ndarray) -> np.ndarray:
@@ -121,9 +134,9 @@ class FrequencyExpansion(SpectralStage):
         weights = np.sqrt([len(r) for r in pool.recordings])
         pool.weights = weights / weights.sum()
 
-    def clean_excerpt(self, rng: np.random.Generator, pool: FullBandPool
-                      ) -> tuple[np.ndarray, float]:
-        """A random segment of a pool recording at a random level, and its bandwidth (Hz)."""
+    def clean_excerpt(self, rng: np.random.Generator, pool: FullBandPool) -> Excerpt:
+        """A random segment of a pool recording at a random level, with its recording's
+        bandwidth and content."""
         from aural.data.mixing import power, random_excerpt
 
         c = self.config
@@ -132,7 +145,7 @@ class FrequencyExpansion(SpectralStage):
         clean = self.augmented(random_excerpt(pool.recordings[index], length, rng), rng)
         level = rng.uniform(*c.level_range_dbfs)
         clean = (clean * 10 ** (level / 20) / np.sqrt(power(clean) + 1e-12)).astype(np.float32)
-        return np.clip(clean, -0.99, 0.99), pool.bandwidths[index]
+        return Excerpt(np.clip(clean, -0.99, 0.99), pool.bandwidths[index], pool.content(index))
 
     def make_pair(self, rng: np.random.Generator, pool: FullBandPool) -> TrainingPair:
         from aural.data.bandlimit import random_band_limit
@@ -140,7 +153,7 @@ class FrequencyExpansion(SpectralStage):
 
         c = self.config
         rate, length = c.sample_rate, int(c.segment_seconds * c.sample_rate)
-        clean, bandwidth = self.clean_excerpt(rng, pool)
+        clean, bandwidth, content = self.clean_excerpt(rng, pool)
         if rng.random() < c.full_band_probability or bandwidth < c.cutoff_hz[0] + 1000.0:
             degraded = clean.copy()
         else:
@@ -152,7 +165,8 @@ class FrequencyExpansion(SpectralStage):
             noise = rng.standard_normal(length).astype(np.float32)
             degraded = degraded + scale_to_snr(degraded, noise, rng.uniform(30.0, 50.0))
         # The target's own bandwidth rides along, so the loss ignores bands it lacks.
-        return TrainingPair(degraded.astype(np.float32), clean, info={"bandwidth_hz": bandwidth})
+        return TrainingPair(degraded.astype(np.float32), clean,
+                            info={"bandwidth_hz": bandwidth, "content": content})
 
     # ---- what the network sees and learns ---------------------------------------------------
     def missing_mask(self, spectrum: np.ndarray) -> tuple[np.ndarray, float, float]:

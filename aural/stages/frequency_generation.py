@@ -85,6 +85,7 @@ class FrequencyGenerationConfig(FrequencyExpansionConfig):
     phone_damage: dict[str, Any] | None = field(default_factory=lambda: copy.deepcopy(PHONE_DAMAGE))
     earlier_stages: tuple[str, ...] = ("noise_reduction", "frequency_expansion")
     inference_gain_scale: float = 1.0        # run-time scale of the dB gains (tuned on validation)
+    chain_by_content: bool = True            # pairs skip what regenerate skips on music
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 32, 48, 64], "bottleneck_units": 128, "dilations": [1, 2, 4, 8]})
 
@@ -111,9 +112,34 @@ class FrequencyGeneration(FrequencyExpansion):
 
         return [stage_class(name).load() for name in self.config.earlier_stages]
 
-    def after_earlier_stages(self, signal: np.ndarray) -> np.ndarray:
+    def load_training_pool(self, split: str) -> FullBandPool:
+        """frequency_expansion's pool, each recording's content decided as `aural regenerate`
+        decides it (from its first minute), so that pairs go through the stages it would run."""
+        return self.with_contents(super().load_training_pool(split))
+
+    def add_user_recordings(self, pool: FullBandPool, recordings: list[np.ndarray]) -> None:
+        super().add_user_recordings(pool, recordings)
+        self.with_contents(pool)
+
+    def with_contents(self, pool: FullBandPool) -> FullBandPool:
+        """``pool`` with the content of every recording decided from its audio."""
+        from aural.content import classify_content
+
+        pool.contents = [classify_content(audio, self.config.sample_rate).content
+                         for audio in pool.recordings]
+        return pool
+
+    def earlier_for(self, content: str) -> list[Any]:
+        """The earlier stages that `aural regenerate` runs on ``content`` ("speech" or
+        "music"): on music it leaves out those that treat the accompaniment as noise."""
+        from aural.regenerate import VOICE_ONLY_FOR_MUSIC
+
+        return [stage for stage in self.earlier
+                if content != "music" or stage.name not in VOICE_ONLY_FOR_MUSIC]
+
+    def after_earlier_stages(self, signal: np.ndarray, content: str = "speech") -> np.ndarray:
         """``signal`` (1-D, at the stage's rate) through the earlier stages, as in the chain."""
-        for stage in self.earlier:
+        for stage in self.earlier_for(content):
             signal = stage.run_channel(np.asarray(signal, np.float32))[stage.outputs[0]]
         return np.asarray(signal, np.float32)
 
@@ -136,13 +162,15 @@ class FrequencyGeneration(FrequencyExpansion):
         if self.config.phone_damage is None:
             pair = super().make_pair(rng, pool)
         else:
-            clean, bandwidth = self.clean_excerpt(rng, pool)
+            clean, bandwidth, content = self.clean_excerpt(rng, pool)
             degraded = clean
             if rng.random() >= self.config.full_band_probability:
                 degraded, _ = simulate(clean, self.config.sample_rate, rng, self.damage,
                                        noises=[], rirs=[])
-            pair = TrainingPair(degraded, clean, info={"bandwidth_hz": bandwidth})
-        degraded = self.after_earlier_stages(pair.degraded)
+            pair = TrainingPair(degraded, clean,
+                                info={"bandwidth_hz": bandwidth, "content": content})
+        content = pair.info["content"] if self.config.chain_by_content else "speech"
+        degraded = self.after_earlier_stages(pair.degraded, content)
         return TrainingPair(degraded, pair.target, info=pair.info)
 
     # ---- network -----------------------------------------------------------------------------
@@ -186,8 +214,11 @@ class FrequencyGeneration(FrequencyExpansion):
         return super().evaluated(self.earlier_evaluated(degraded, rate), rate)
 
     def earlier_evaluated(self, degraded: np.ndarray, rate: int) -> np.ndarray:
-        """A 1-D test input through the earlier stages alone."""
-        for stage in self.earlier:
+        """A 1-D test input through the earlier stages alone, those that `aural regenerate`
+        would run on it (its content decided from the audio, as there)."""
+        from aural.content import classify_content
+
+        for stage in self.earlier_for(classify_content(degraded, rate).content):
             degraded = stage.evaluated(degraded, rate)
         return degraded
 
