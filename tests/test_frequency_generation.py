@@ -214,3 +214,23 @@ def test_music_pairs_skip_the_stages_regenerate_skips_on_music():
     pool.contents = []            # unknown content: speech, the whole voice chain
     stage.make_pair(np.random.default_rng(0), pool)
     assert ran == ["noise_reduction", "frequency_expansion"]
+
+
+def test_a_pause_is_silent_in_the_target_and_filled_by_the_phone_noise():
+    from aural.stages.frequency_generation import (FrequencyGeneration, FrequencyGenerationConfig,
+                                                   with_pause)
+
+    audio = np.ones(RATE, np.float32)
+    paused = with_pause(audio, RATE, np.random.default_rng(3), seconds=(0.4, 0.4))
+    silent = np.flatnonzero(paused == 0.0)
+    assert len(silent) == int(0.4 * RATE) and np.all(np.diff(silent) == 1)   # one span
+    assert paused.max() == 1.0 and np.all(np.abs(np.diff(paused)) <= 1 / 479)  # faded edges
+
+    config = FrequencyGenerationConfig(network=TINY, earlier_stages=(), full_band_probability=0.0,
+                                       pause_probability=1.0)
+    config.phone_damage["codec"]["ffmpeg_probability"] = 0.0
+    config.phone_damage["noise"]["probability"] = 1.0
+    pair = FrequencyGeneration(config).make_pair(np.random.default_rng(0), _pool())
+    pause = np.flatnonzero(pair.target == 0.0)
+    assert len(pause) >= int(0.3 * RATE)
+    assert np.sqrt(np.mean(pair.degraded[pause] ** 2)) > 1e-5   # the noise is there (~-85 dB)

@@ -70,6 +70,22 @@ def require_ffmpeg(damage: Any, what: str, hint: str = "") -> None:
                          f"pip install imageio-ffmpeg (in AURAL's [eval] extra){hint}")
 
 
+def with_pause(audio: np.ndarray, rate: int, rng: np.random.Generator,
+               seconds: tuple[float, float] = (0.3, 1.0)) -> np.ndarray:
+    """``audio`` with a span of digital silence (10 ms fades at its edges), as between a
+    voice memo's words: the phone noise fills it, and the target says it stays silent."""
+    length = min(int(rng.uniform(*seconds) * rate), len(audio) // 2)
+    start = int(rng.integers(0, len(audio) - length + 1))
+    fade = min(int(0.01 * rate), length // 2)
+    gain = np.ones(len(audio), np.float32)
+    gain[start:start + length] = 0.0
+    ramp = (np.arange(fade, 0, -1) / (fade + 1.0)).astype(np.float32)   # 1 -> 0, exclusive
+    gain[max(start - fade, 0):start] = ramp[fade - min(start, fade):]
+    end = start + length
+    gain[end:end + fade] = ramp[::-1][:len(gain[end:end + fade])]
+    return (audio * gain).astype(np.float32)
+
+
 @dataclass
 class FrequencyGenerationConfig(FrequencyExpansionConfig):
     """Settings beyond frequency_expansion's (defaults = the shipped model's)."""
@@ -86,6 +102,7 @@ class FrequencyGenerationConfig(FrequencyExpansionConfig):
     earlier_stages: tuple[str, ...] = ("noise_reduction", "frequency_expansion")
     inference_gain_scale: float = 1.0        # run-time scale of the dB gains (tuned on validation)
     chain_by_content: bool = True            # pairs skip what regenerate skips on music
+    pause_probability: float = 0.0           # pairs with a span of digital silence (a pause)
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 32, 48, 64], "bottleneck_units": 128, "dilations": [1, 2, 4, 8]})
 
@@ -163,6 +180,8 @@ class FrequencyGeneration(FrequencyExpansion):
             pair = super().make_pair(rng, pool)
         else:
             clean, bandwidth, content = self.clean_excerpt(rng, pool)
+            if rng.random() < self.config.pause_probability:
+                clean = with_pause(clean, self.config.sample_rate, rng)
             degraded = clean
             if rng.random() >= self.config.full_band_probability:
                 degraded, _ = simulate(clean, self.config.sample_rate, rng, self.damage,
