@@ -87,8 +87,8 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
     noise_reduction also has speech_collections=["gcompris"], reverb_probability=0.3
     (dereverberation) and validation_metric=pesq_wb; frequency_generation has
     adversarial_weight=1 (the GAN; its default 0 is the no-GAN generator),
-    phone_damage=null (band-limited pairs instead of the phone simulator's) and
-    chain_by_content=false (every pair through every earlier stage, even music) and
+    phone_damage=null (band-limited pairs instead of the phone simulator's),
+    chain_by_content=false (every pair through every earlier stage, even music), and
     pause_probability=0.3 (pauses of digital silence in that share of pairs).
     Where making examples costs more than training on them, example_echo=3 uses each
     about three times (data echoing; echo_buffer examples are kept).

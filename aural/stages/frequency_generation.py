@@ -139,11 +139,13 @@ class FrequencyGeneration(FrequencyExpansion):
         self.with_contents(pool)
 
     def with_contents(self, pool: FullBandPool) -> FullBandPool:
-        """``pool`` with the content of every recording decided from its audio."""
+        """``pool`` with the content of every recording decided from its audio (with
+        ``chain_by_content`` only: it costs up to half a second per recording)."""
         from aural.content import classify_content
 
-        pool.contents = [classify_content(audio, self.config.sample_rate).content
-                         for audio in pool.recordings]
+        if self.config.chain_by_content:
+            pool.contents = [classify_content(audio, self.config.sample_rate).content
+                             for audio in pool.recordings]
         return pool
 
     def earlier_for(self, content: str) -> list[Any]:
