@@ -95,9 +95,10 @@ class DataGate:
     """Stops the example generator between two examples.
 
     frequency_generation's examples run shipped TensorFlow models inside the tf.data
-    generator; tearing the pipeline down while one runs deadlocked the process after
-    training (the model saved, the process never exited). Closing the gate waits for the
-    example in progress and lets no other start."""
+    generator; one run saved its model and never exited, its main thread waiting in the
+    tf.data iterator's destructor (one py-spy dump; not reproduced), so the pipeline is
+    torn down only between examples. Closing the gate waits for the example in progress
+    and lets no other start."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

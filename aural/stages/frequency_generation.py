@@ -136,17 +136,21 @@ class FrequencyGeneration(FrequencyExpansion):
 
     def add_user_recordings(self, pool: FullBandPool, recordings: list[np.ndarray]) -> None:
         super().add_user_recordings(pool, recordings)
-        self.with_contents(pool)
+        pool.contents += self.contents_of(recordings)   # the pool's own are decided already
 
     def with_contents(self, pool: FullBandPool) -> FullBandPool:
-        """``pool`` with the content of every recording decided from its audio (with
-        ``chain_by_content`` only: it costs up to half a second per recording)."""
+        """``pool`` with the content of every recording decided from its audio."""
+        pool.contents = self.contents_of(pool.recordings)
+        return pool
+
+    def contents_of(self, recordings: list[np.ndarray]) -> list[str]:
+        """Speech or music per recording, as `aural regenerate` decides it; with
+        ``chain_by_content`` only (it costs up to half a second per recording)."""
         from aural.content import classify_content
 
-        if self.config.chain_by_content:
-            pool.contents = [classify_content(audio, self.config.sample_rate).content
-                             for audio in pool.recordings]
-        return pool
+        if not self.config.chain_by_content:
+            return []
+        return [classify_content(audio, self.config.sample_rate).content for audio in recordings]
 
     def earlier_for(self, content: str) -> list[Any]:
         """The earlier stages that `aural regenerate` runs on ``content`` ("speech" or
