@@ -20,6 +20,7 @@ import numpy as np
 
 from aural import PIPELINE_SAMPLE_RATE
 from aural.content import MUSIC, SPEECH, classify_content
+from aural.dsp.noise_floor import estimated_snr_db
 from aural.errors import AuralError
 
 #: The order the stages run in by default (measured: ``aural evaluate pipeline``, see the
@@ -34,6 +35,11 @@ DEFAULT_BACKGROUND_DB = {SPEECH: -12.0, MUSIC: 0.0}
 #: Stages that would harm music on the full mix (they treat the accompaniment as noise):
 #: for music they run only on the separated voice, or not at all.
 VOICE_ONLY_FOR_MUSIC = ("noise_reduction",)
+#: Stages that can only take away from a clean recording: left out when its noise floor
+#: lies at least :data:`CLEAN_SNR_DB` under its loud passages (:mod:`aural.dsp.noise_floor`;
+#: the threshold set on the validation split by ``scripts/measure_clean_gate.py``).
+NOISE_ONLY = ("noise_reduction",)
+CLEAN_SNR_DB = 46.0
 
 
 @dataclass
@@ -105,6 +111,17 @@ def parse_stages(value: str | None) -> list[str] | None:
     return names
 
 
+def skip_reason(name: str, content: str, snr_db: float, *, separated: bool = False) -> str | None:
+    """Why `aural regenerate` leaves stage ``name`` out of a recording of this content and
+    estimated SNR (:func:`aural.dsp.noise_floor.estimated_snr_db`); None: it runs."""
+    if content == MUSIC and name in VOICE_ONLY_FOR_MUSIC and not separated:
+        return "music: would treat the accompaniment as noise"
+    if name in NOISE_ONLY and snr_db >= CLEAN_SNR_DB:
+        return (f"clean: its noise floor lies {snr_db:.0f} dB under it, "
+                f"clean from {CLEAN_SNR_DB:g} dB")
+    return None
+
+
 @dataclass
 class StagePlan:
     """Which stages run (loaded), which were skipped and why, and the content decision."""
@@ -113,6 +130,7 @@ class StagePlan:
     skipped: list[tuple[str, str]]
     content: str
     content_note: str
+    snr_db: float
 
 
 class Regenerator:
@@ -142,17 +160,18 @@ class Regenerator:
         if content == "auto":
             decision = classify_content(audio_head, rate)
             content, note = decision.content, decision.describe() + " (auto)"
+        snr_db = estimated_snr_db(audio_head, rate)
         stages, skipped = [], list(self.unavailable)
         separated = False
         for name in self.order:
             stage = self.loaded[name]
-            if (content == MUSIC and name in VOICE_ONLY_FOR_MUSIC and not separated
-                    and self.settings.stages is None):  # stages named by the user always run
-                skipped.append((name, "music: would treat the accompaniment as noise"))
+            why = skip_reason(name, content, snr_db, separated=separated)
+            if why and self.settings.stages is None:  # stages named by the user always run
+                skipped.append((name, why))
                 continue
             separated = separated or len(stage.outputs) > 1
             stages.append(stage)
-        return StagePlan(stages, skipped, content, note)
+        return StagePlan(stages, skipped, content, note, snr_db)
 
     def mastering_settings(self, content: str):
         """The mix-and-master settings for this content."""
@@ -190,6 +209,7 @@ class Regenerator:
     def _report(self, plan: StagePlan, chain_seconds: float, mastering: dict[str, Any],
                 out_rate: int) -> dict[str, Any]:
         return {"content": plan.content, "content_decision": plan.content_note,
+                "estimated_snr_db": round(plan.snr_db, 1) if np.isfinite(plan.snr_db) else None,
                 "stages": [s.name for s in plan.stages],
                 "skipped_stages": [{"stage": n, "why": why} for n, why in plan.skipped],
                 "strengths": {s.name: self.settings.strengths.get(s.name, 1.0)

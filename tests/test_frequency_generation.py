@@ -188,9 +188,9 @@ def test_real_codecs_without_ffmpeg_are_refused_with_a_way_out(monkeypatch):
                      "narrow-band phone", PHONE_TEST_DAMAGE["narrow-band phone"])
 
 
-def test_music_pairs_skip_the_stages_regenerate_skips_on_music():
-    """As in `aural regenerate`, noise_reduction does not run on music: the pairs of a
-    music recording go through frequency_expansion alone."""
+def test_pairs_skip_the_stages_regenerate_skips_on_music_and_clean_takes():
+    """As in `aural regenerate`, noise_reduction does not run on music or on a clean take:
+    such pairs go through frequency_expansion alone."""
     from types import SimpleNamespace
 
     from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
@@ -214,6 +214,13 @@ def test_music_pairs_skip_the_stages_regenerate_skips_on_music():
     pool.contents = []            # unknown content: speech, the whole voice chain
     stage.make_pair(np.random.default_rng(0), pool)
     assert ran == ["noise_reduction", "frequency_expansion"]
+    # A clean take (syllables over a floor 100 dB down) skips noise_reduction, as there.
+    ran.clear()
+    t = np.arange(len(pool.recordings[0])) / RATE
+    pool.recordings[0] = (pool.recordings[0] * ((t % 0.5) < 0.3)
+                          + 1e-5 * np.random.default_rng(1).standard_normal(len(t)))
+    stage.make_pair(np.random.default_rng(0), pool)
+    assert ran == ["frequency_expansion"]
 
 
 def test_a_pause_is_silent_in_the_target_and_filled_by_the_phone_noise():

@@ -117,3 +117,24 @@ def test_silence_in_silence_out(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "silence" in result.stdout
     assert np.max(np.abs(sf.read(tmp_path / "out.wav")[0])) == 0.0
+
+
+def test_a_clean_recording_skips_noise_reduction_unless_asked_for(shared_data):
+    """noise_reduction can only take away from a clean take (README "Clean input"): the
+    plan leaves it out when the noise floor lies far enough under the voice."""
+    from aural.regenerate import CLEAN_SNR_DB, RegenerateSettings, Regenerator
+
+    voicebank = shared_data / "paired/voicebank_demand"
+    clean, rate = load_audio(voicebank / "clean/p232_182.wav")    # floor ~51 dB down
+    noisy, _ = load_audio(voicebank / "noisy/p232_182.wav")       # the same take, ~20 dB
+    runner = Regenerator(RegenerateSettings(content="speech"))
+    plan = runner.plan(clean, rate)
+    assert plan.snr_db >= CLEAN_SNR_DB
+    assert "noise_reduction" not in [s.name for s in plan.stages]
+    assert any(name == "noise_reduction" and why.startswith("clean:")
+               for name, why in plan.skipped)
+    plan = runner.plan(noisy, rate)
+    assert plan.snr_db < CLEAN_SNR_DB - 20
+    assert plan.stages[0].name == "noise_reduction"
+    asked = Regenerator(RegenerateSettings(stages=["noise_reduction"], content="speech"))
+    assert [s.name for s in asked.plan(clean, rate).stages] == ["noise_reduction"]

@@ -16,7 +16,9 @@ from aural.commands._options import (allow_truncated_option, bit_depth_option, o
 @click.argument("output_path", metavar="[OUTPUT]", required=False, type=click.Path(path_type=Path))
 @click.option("--stages", default=None, metavar="LIST",
               help="Comma-separated stages to run, in this order, or 'none' (mastering only) "
-                   "[default: every stage with a shipped model, in the measured best order].")
+                   "[default: every stage with a shipped model, in the measured best order, "
+                   "leaving noise_reduction out of music and of already clean takes; stages "
+                   "named here always run].")
 @click.option("--strength", "strengths", multiple=True, metavar="STAGE=VALUE",
               help="Dry/wet of one stage, 0 to 1 (repeatable), e.g. noise_reduction=0.7.")
 @click.option("--content", type=click.Choice(["auto", "speech", "music"]), default="auto",
@@ -233,6 +235,9 @@ def _run_on_cluster(address: str, settings, jobs: list[tuple[Path, Path, bool]],
 def _summary(report: dict) -> str:
     m = report["mastering"]
     stages = ", ".join(report["stages"]) or "no stage"
+    left_out = [f"{s['stage']} left out ({s['why']})" for s in report.get("skipped_stages", [])
+                if s["why"] != "no shipped model"]
+    stages = "; ".join([stages] + left_out)
 
     def level(value, unit):
         return "silence" if value is None else f"{value:.1f} {unit}"

@@ -101,7 +101,7 @@ class FrequencyGenerationConfig(FrequencyExpansionConfig):
     phone_damage: dict[str, Any] | None = field(default_factory=lambda: copy.deepcopy(PHONE_DAMAGE))
     earlier_stages: tuple[str, ...] = ("noise_reduction", "frequency_expansion")
     inference_gain_scale: float = 1.0        # run-time scale of the dB gains (tuned on validation)
-    chain_by_content: bool = True            # pairs skip what regenerate skips on music
+    chain_by_content: bool = True            # pairs skip what regenerate skips (music, clean)
     pause_probability: float = 0.0           # pairs with a span of digital silence (a pause)
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 32, 48, 64], "bottleneck_units": 128, "dilations": [1, 2, 4, 8]})
@@ -152,18 +152,28 @@ class FrequencyGeneration(FrequencyExpansion):
             return []
         return [classify_content(audio, self.config.sample_rate).content for audio in recordings]
 
-    def earlier_for(self, content: str) -> list[Any]:
-        """The earlier stages that `aural regenerate` runs on ``content`` ("speech" or
-        "music"): on music it leaves out those that treat the accompaniment as noise."""
-        from aural.regenerate import VOICE_ONLY_FOR_MUSIC
+    def earlier_for(self, signal: np.ndarray, rate: int, content: str | None = None) -> list[Any]:
+        """The earlier stages that `aural regenerate` would run on ``signal``: it leaves out
+        those that treat a music accompaniment as noise, and noise_reduction when the
+        recording is already clean. ``content`` None: decided from the signal, as there.
+        Without ``chain_by_content``: every earlier stage (how the first models were trained)."""
+        from aural.content import classify_content
+        from aural.dsp.noise_floor import estimated_snr_db
+        from aural.regenerate import skip_reason
 
+        content = content or classify_content(signal, rate).content
+        snr_db = estimated_snr_db(signal, rate)
         return [stage for stage in self.earlier
-                if content != "music" or stage.name not in VOICE_ONLY_FOR_MUSIC]
+                if skip_reason(stage.name, content, snr_db) is None]
 
-    def after_earlier_stages(self, signal: np.ndarray, content: str = "speech") -> np.ndarray:
-        """``signal`` (1-D, at the stage's rate) through the earlier stages, as in the chain."""
-        for stage in self.earlier_for(content):
-            signal = stage.run_channel(np.asarray(signal, np.float32))[stage.outputs[0]]
+    def after_earlier_stages(self, signal: np.ndarray, content: str | None = None) -> np.ndarray:
+        """``signal`` (1-D, at the stage's rate) through the earlier stages, as in the chain
+        (without ``chain_by_content``: through all of them, as the first models were trained)."""
+        signal = np.asarray(signal, np.float32)
+        stages = (self.earlier_for(signal, self.config.sample_rate, content)
+                  if self.config.chain_by_content else self.earlier)
+        for stage in stages:
+            signal = stage.run_channel(signal)[stage.outputs[0]]
         return np.asarray(signal, np.float32)
 
     @cached_property
@@ -194,8 +204,7 @@ class FrequencyGeneration(FrequencyExpansion):
                                        noises=[], rirs=[])
             pair = TrainingPair(degraded, clean,
                                 info={"bandwidth_hz": bandwidth, "content": content})
-        content = pair.info["content"] if self.config.chain_by_content else "speech"
-        degraded = self.after_earlier_stages(pair.degraded, content)
+        degraded = self.after_earlier_stages(pair.degraded, pair.info.get("content"))
         return TrainingPair(degraded, pair.target, info=pair.info)
 
     # ---- network -----------------------------------------------------------------------------
@@ -241,9 +250,7 @@ class FrequencyGeneration(FrequencyExpansion):
     def earlier_evaluated(self, degraded: np.ndarray, rate: int) -> np.ndarray:
         """A 1-D test input through the earlier stages alone, those that `aural regenerate`
         would run on it (its content decided from the audio, as there)."""
-        from aural.content import classify_content
-
-        for stage in self.earlier_for(classify_content(degraded, rate).content):
+        for stage in self.earlier_for(degraded, rate):
             degraded = stage.evaluated(degraded, rate)
         return degraded
 
@@ -306,10 +313,12 @@ class FrequencyGeneration(FrequencyExpansion):
         return float(np.mean(gains)) if gains else float("nan")
 
     def baselines(self) -> dict[str, Any]:
-        """frequency_expansion alone, and the classical chain: spectral folding, then a
-        harmonic exciter."""
+        """The earlier stages alone (those regenerate runs on each item: noise_reduction is
+        left out of music and clean takes), and the classical chain: spectral folding, then
+        a harmonic exciter."""
         from aural.baselines.bandwidth import harmonic_exciter, spectral_folding
 
-        return {" then ".join(self.config.earlier_stages) + " alone": self.earlier_evaluated,
+        return {"earlier stages alone (" + " then ".join(self.config.earlier_stages) + ", as "
+                "regenerate runs them)": self.earlier_evaluated,
                 "spectral folding + harmonic exciter":
                 lambda x, rate: harmonic_exciter(spectral_folding(x, rate), rate)}
