@@ -126,3 +126,20 @@ class PitchAuxiliaryLoss(keras.losses.Loss):
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name}
+
+
+@keras.saving.register_keras_serializable(package="aural")
+class VoiceAuxiliaryLoss(keras.losses.Loss):
+    """Loss of the auxiliary voice head (multi-task learning): binary cross-entropy of the
+    voice's share of each band, ``y_true`` in [0, 1] and ``y_pred`` logits, both
+    ``(batch, frames, bands)``."""
+
+    def __init__(self, name: str = "voice_auxiliary_loss", **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        y_pred = ops.cast(y_pred, "float32")
+        return ops.mean(ops.binary_crossentropy(y_true, y_pred, from_logits=True), axis=-1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}

@@ -75,16 +75,31 @@ def band_unet(n_features: int, n_outputs: int, config: BandUNetConfig = BandUNet
     return keras.Model(inputs, outputs, name=name)
 
 
-#: Name of the auxiliary pitch head's layer (training only; never in a shipped model).
+#: Names of the auxiliary heads' layers (training only; never in a shipped model).
 PITCH_HEAD = "aux_pitch"
+VOICE_HEAD = "aux_voice"
+
+
+def _multitask(model: keras.Model, head: keras.KerasTensor) -> keras.Model:
+    """``model`` with ``head`` as one more output; the first output is unchanged, so
+    ``keras.Model(m.inputs, m.outputs[0])`` is the original network again."""
+    name = model.name if model.name.endswith("_multitask") else f"{model.name}_multitask"
+    return keras.Model(model.inputs, [*model.outputs, head], name=name)
 
 
 def with_pitch_head(model: keras.Model) -> keras.Model:
-    """``model`` (a :func:`band_unet`) with a second output for multi-task learning: per
+    """``model`` (a :func:`band_unet`) with one more output for multi-task learning: per
     frame a voicing logit and a log f0, read from the temporal bottleneck, where the
-    network's sense of each frame's time context lives. The first output is unchanged, so
-    ``keras.Model(m.inputs, m.outputs[0])`` is the original network again."""
+    network's sense of each frame's time context lives."""
     residuals = [layer for layer in model.layers if layer.name.endswith("_residual")]
     bottleneck = residuals[-1].output if residuals else model.get_layer("bottleneck_in_elu").output
-    pitch = layers.Dense(2, name=PITCH_HEAD, dtype="float32")(bottleneck)
-    return keras.Model(model.inputs, [model.outputs[0], pitch], name=f"{model.name}_multitask")
+    return _multitask(model, layers.Dense(2, name=PITCH_HEAD, dtype="float32")(bottleneck))
+
+
+def with_voice_head(model: keras.Model) -> keras.Model:
+    """``model`` (a :func:`band_unet`) with one more output for multi-task learning: per
+    frame and band a logit of the voice's share of the input (a source-separation mask),
+    read from the last decoder features, beside the main head."""
+    features = model.get_layer("head").input
+    voice = layers.Conv2D(1, (1, 1), name=VOICE_HEAD, dtype="float32")(features)
+    return _multitask(model, layers.Reshape((-1, features.shape[2]), name=f"{VOICE_HEAD}_frames")(voice))

@@ -99,20 +99,21 @@ def test_perceptual_weighting_counts_low_rumble_less_than_presence():
 
 
 @pytest.mark.slow
-def test_auxiliary_pitch_head_trains_and_is_absent_from_the_shipped_model(tmp_path):
+def test_auxiliary_heads_train_and_are_absent_from_the_shipped_model(tmp_path):
     import h5py
 
     from aural.training import train_stage
 
     # With the conditioning switches on too: the training loop feeds their channels.
-    stage = _stage(auxiliary_pitch_weight=0.5, condition_on_pitch=True, psychoacoustic_inputs=True)
+    stage = _stage(auxiliary_pitch_weight=0.5, auxiliary_voice_weight=0.5, condition_on_pitch=True,
+                   psychoacoustic_inputs=True)
     summary = train_stage(stage, tmp_path / "run", progress=False, log=lambda _: None)
     assert np.isfinite(summary["history"][0]["val_loss"])
     path = stage.save(tmp_path / "nr.h5", training=summary)
     with h5py.File(path) as handle:
         layer_names = list(handle["model_weights"].keys())
-        assert "head" in layer_names and "aux_pitch" not in layer_names
-        assert "aux_pitch" not in str(handle.attrs["model_config"])
+        assert "head" in layer_names and not any("aux" in name for name in layer_names)
+        assert "aux_" not in str(handle.attrs["model_config"])
     loaded = NoiseReduction.load(path)
     assert len(loaded.model.outputs) == 1
     assert all("aux" not in layer.name for layer in loaded.model.layers)
@@ -132,6 +133,36 @@ def test_auxiliary_targets_are_the_clean_signal_pitch():
     model = stage.training_model()
     assert [o.shape[-1] for o in model.outputs] == [stage.bands.n_features, 2]
     assert len(stage.inference_model(model).outputs) == 1
+
+
+def test_auxiliary_voice_targets_are_the_voice_share_of_each_band():
+    """The voice head's target: near 1 where the voice dominates a band, near 0 where the
+    noise does; the head is a second per-band output, dropped for inference."""
+    stage = _stage(auxiliary_voice_weight=0.5)
+    clean = _voice_then_hiss()
+    noise = 0.05 * np.random.default_rng(2).standard_normal(len(clean)).astype(np.float32)
+    x, (y, voice) = stage.training_example(TrainingPair(clean + noise, clean))
+    assert voice.shape == x.shape[:2] and voice.min() >= 0.0 and voice.max() <= 1.0
+    frames, harmonic = x.shape[0], np.argmin(np.abs(stage.bands.centres_hz - 300.0))
+    high = np.argmin(np.abs(stage.bands.centres_hz - 10_000.0))
+    assert voice[5:frames // 2 - 5, harmonic].mean() > 0.9      # a harmonic of the voice
+    assert voice[5:frames // 2 - 5, high].mean() < 0.1          # only noise up there
+    model = stage.training_model()
+    assert [o.shape[-1] for o in model.outputs] == [stage.bands.n_features] * 2
+    assert len(stage.inference_model(model).outputs) == 1
+    both = _stage(auxiliary_voice_weight=0.5, auxiliary_pitch_weight=0.5)
+    assert [o.shape[-1] for o in both.training_model().outputs] == [both.bands.n_features, 2,
+                                                                   both.bands.n_features]
+
+
+def test_the_voice_head_is_refused_where_the_target_is_not_a_voice():
+    from aural.errors import AuralError
+    from aural.stages.frequency_expansion import FrequencyExpansion
+
+    stage = FrequencyExpansion(FrequencyExpansion.config_class().with_overrides(
+        auxiliary_voice_weight=0.5, network=TINY["network"]))
+    with pytest.raises(AuralError, match="not a voice"):
+        stage.training_model()
 
 
 def test_noise_reduction_data_switches_add_rooms_and_speakers():

@@ -222,7 +222,8 @@ class FrequencyGeneration(FrequencyExpansion):
         from aural.gan import GanTrainer
 
         c = self.config
-        if c.auxiliary_pitch_weight > 0 or c.perceptual_loss_weighting:
+        if (c.auxiliary_pitch_weight > 0 or c.auxiliary_voice_weight > 0
+                or c.perceptual_loss_weighting):
             raise AuralError("frequency_generation's GAN training has no auxiliary head or "
                              "perceptual loss weighting; leave those switches off")
         trainer = GanTrainer(self.build_model(), pool=self.bands.pool, expand=self.bands.expand,

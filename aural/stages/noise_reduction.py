@@ -108,6 +108,7 @@ class NoiseReduction(SpectralStage):
     """Band-gain U-Net speech denoiser at 48 kHz."""
 
     name = "noise_reduction"
+    voice_target = True
     config_class = NoiseReductionConfig
     description = ("Removes background noise, hiss and hum: per-band gains (single bins below "
                    "4 kHz, ERB bands above) from a compact U-Net, applied to the 48 kHz STFT.")

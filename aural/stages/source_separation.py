@@ -71,6 +71,7 @@ class SourceSeparation(SpectralStage):
     """Two stems, voice and background, from one band mask at 48 kHz."""
 
     name = "source_separation"
+    voice_target = True
     config_class = SourceSeparationConfig
     outputs = ("voice", "background")
     description = ("Splits a recording into voice (speech or singing) and background: one soft "

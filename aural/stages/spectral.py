@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from aural.dsp.bands import BandLayout
 from aural.dsp.stft import StftConfig, istft, stft
+from aural.errors import AuralError
 from aural.stages.base import Stage, StageConfig, TrainingPair
 
 
@@ -31,6 +32,7 @@ class SpectralConfig(StageConfig):
     psychoacoustic_inputs: bool = False  # frame loudness and sharpness as 2 more inputs
     perceptual_loss_weighting: bool = False  # spectral loss weighted by the K-weighting curve
     auxiliary_pitch_weight: float = 0.0  # > 0: a voicing/f0 head trained alongside (not shipped)
+    auxiliary_voice_weight: float = 0.0  # > 0: a per-band voice-share head alongside (not shipped)
 
 
 class SpectralStage(Stage):
@@ -38,6 +40,8 @@ class SpectralStage(Stage):
 
     config: SpectralConfig
     config_class = SpectralConfig
+    #: Whether the first output's target is a voice (the auxiliary voice head's reference).
+    voice_target: ClassVar[bool] = False
 
     # ---- signal representation ------------------------------------------------------------
     @cached_property
@@ -122,22 +126,50 @@ class SpectralStage(Stage):
             else (self.bands.pool @ weights).astype(np.float32)
 
     def training_example(self, pair: TrainingPair) -> tuple[Any, Any]:
-        """:meth:`example`, plus the pitch head's target when ``auxiliary_pitch_weight`` > 0."""
+        """:meth:`example`, plus the targets of the switched-on auxiliary heads (pitch,
+        then voice)."""
         x, y = self.example(pair)
-        if self.config.auxiliary_pitch_weight <= 0:
-            return x, y
-        return x, (y, self.pitch_features(pair.target, x.shape[0]))
+        auxiliary = []
+        if self.config.auxiliary_pitch_weight > 0:
+            auxiliary.append(self.pitch_features(pair.target, x.shape[0]))
+        if self.config.auxiliary_voice_weight > 0:
+            auxiliary.append(self.voice_share(pair))
+        return (x, y) if not auxiliary else (x, (y, *auxiliary))
+
+    def voice_share(self, pair: TrainingPair) -> np.ndarray:
+        """``(frames, features)`` target of the voice head: the voice's share of each band's
+        power in the input, in [0, 1]. The voice is the first output's target of a stage
+        whose target is a voice (``voice_target``)."""
+        self.require_voice_target()
+        voice = self.bands.band_power(self.spectrum(pair.target))
+        total = self.bands.band_power(self.spectrum(pair.degraded))
+        return np.clip(voice / (total + 1e-10), 0.0, 1.0).astype(np.float32)
+
+    def require_voice_target(self) -> None:
+        """Refuse the voice head on a stage whose target is not a voice."""
+        if not self.voice_target:
+            raise AuralError(f"{self.name}'s target is not a voice: auxiliary_voice_weight "
+                             f"needs noise_reduction or source_separation")
 
     def training_model(self) -> Any:
-        """The default compiled model, with the auxiliary pitch head when switched on."""
-        if self.config.auxiliary_pitch_weight <= 0:
+        """The default compiled model, with the switched-on auxiliary heads."""
+        c = self.config
+        if c.auxiliary_pitch_weight <= 0 and c.auxiliary_voice_weight <= 0:
             return super().training_model()
-        from aural.losses import PitchAuxiliaryLoss
-        from aural.networks import with_pitch_head
+        from aural.losses import PitchAuxiliaryLoss, VoiceAuxiliaryLoss
+        from aural.networks import with_pitch_head, with_voice_head
 
-        return self.compiled(with_pitch_head(self.build_model()),
-                             [self.loss(), PitchAuxiliaryLoss()],
-                             loss_weights=[1.0, float(self.config.auxiliary_pitch_weight)])
+        model, losses, weights = self.build_model(), [self.loss()], [1.0]
+        if c.auxiliary_pitch_weight > 0:
+            model = with_pitch_head(model)
+            losses.append(PitchAuxiliaryLoss())
+            weights.append(float(c.auxiliary_pitch_weight))
+        if c.auxiliary_voice_weight > 0:
+            self.require_voice_target()
+            model = with_voice_head(model)
+            losses.append(VoiceAuxiliaryLoss())
+            weights.append(float(c.auxiliary_voice_weight))
+        return self.compiled(model, losses, loss_weights=weights)
 
     def inference_model(self, training_model: Any) -> Any:
         """The training model without the auxiliary head (what runs and ships)."""
