@@ -31,6 +31,7 @@ VARIANTS = {
     "psychoacoustic": {"psychoacoustic_inputs": True},
     "perceptual_loss": {"perceptual_loss_weighting": True},
     "auxiliary_pitch": {"auxiliary_pitch_weight": 0.3},
+    "auxiliary_voice": {"auxiliary_voice_weight": 0.3},
     "augmentation": {"augment_stretch": 0.1, "augment_semitones": 2.0},
     "pretrained": {},   # init_from the pre-trained file, added below
 }
