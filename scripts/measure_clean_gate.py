@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aural.atomic import atomic_file
 from aural.dsp.noise_floor import estimated_snr_db
 from aural.metrics import pesq_wb
 from aural.modelfile import write_json_atomic
@@ -109,7 +110,8 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "report.json", report)
-    (out / "report.md").write_text(markdown(report))
+    with atomic_file(out / "report.md") as temp:
+        temp.write_text(markdown(report))
     print(markdown(report))
 
 
