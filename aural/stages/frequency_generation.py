@@ -155,8 +155,7 @@ class FrequencyGeneration(FrequencyExpansion):
     def earlier_for(self, signal: np.ndarray, rate: int, content: str | None = None) -> list[Any]:
         """The earlier stages that `aural regenerate` would run on ``signal``: it leaves out
         those that treat a music accompaniment as noise, and noise_reduction when the
-        recording is already clean. ``content`` None: decided from the signal, as there.
-        Without ``chain_by_content``: every earlier stage (how the first models were trained)."""
+        recording is already clean. ``content`` None: decided from the signal, as there."""
         from aural.content import classify_content
         from aural.dsp.noise_floor import estimated_snr_db
         from aural.regenerate import skip_reason
