@@ -23,8 +23,10 @@ import sys
 from pathlib import Path
 
 from aural.ablation import measured, run_ablation
+from aural.stages.spectral import TECHNIQUES_OFF
 
-#: Variant name -> config overrides; "baseline" is the stage's defaults.
+#: Variant name -> config overrides on top of every switch off (``TECHNIQUES_OFF``: the
+#: shipped defaults may have one on, as noise_reduction has the voice head).
 VARIANTS = {
     "baseline": {},
     "pitch": {"condition_on_pitch": True},
@@ -80,7 +82,7 @@ def main() -> None:
         if (out / name / "sidecar.json").exists() and not models[name].exists():
             print(f"{name}: measured in an earlier session ({out / name}), not trained again")
             continue
-        overrides = dict(VARIANTS[name])
+        overrides = {**TECHNIQUES_OFF, **VARIANTS[name]}
         if args.epochs:
             overrides["max_epochs"] = args.epochs
         if name == "pretrained":

@@ -5,13 +5,11 @@ import pytest
 
 from aural.stages.noise_reduction import NoiseReduction
 from aural.stages.base import TrainingPair
+from aural.stages.spectral import TECHNIQUES_OFF
 
 RATE = 48_000
 # Every switch off unless a test turns it on (whatever the shipped recipe switches on).
-SWITCHES_OFF = {"condition_on_pitch": False, "psychoacoustic_inputs": False,
-                "perceptual_loss_weighting": False, "auxiliary_pitch_weight": 0.0,
-                "auxiliary_voice_weight": 0.0}
-TINY = {**SWITCHES_OFF, "max_files_per_kind": 4, "segment_seconds": 1.0, "batch_size": 4,
+TINY = {**TECHNIQUES_OFF, "max_files_per_kind": 4, "segment_seconds": 1.0, "batch_size": 4,
         "steps_per_epoch": 4, "validation_examples": 4, "max_epochs": 1, "learning_rate": 3e-3,
         "network": {"channels": [8, 8, 8, 8], "bottleneck_units": 16, "dilations": [1, 2]}}
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from aural.dsp.stft import StftConfig, stft
+
 FRAME_SECONDS = 0.02
 #: Band edges (Hz): 16 logarithmic bands, the range where phone noise and hiss live.
 BAND_EDGES_HZ = np.geomspace(100.0, 16_000.0, 17)
@@ -20,13 +22,13 @@ MIN_LIVE_FRAMES = 20         # fewer (0.4 s) is too little to tell
 
 
 def band_frame_powers(mono: np.ndarray, sample_rate: int) -> np.ndarray:
-    """``(frames, bands)`` power of 20 ms Hann frames in :data:`BAND_EDGES_HZ`'s bands
+    """``(frames, bands)`` power of 40 ms frames every 20 ms in :data:`BAND_EDGES_HZ`'s bands
     (bands above the Nyquist frequency are zero)."""
-    frame = max(int(FRAME_SECONDS * sample_rate), 2)
-    count = len(mono) // frame
-    frames = np.asarray(mono[: count * frame], np.float64).reshape(count, frame)
-    power = np.abs(np.fft.rfft(frames * np.hanning(frame), axis=1)) ** 2
-    freqs = np.fft.rfftfreq(frame, 1.0 / sample_rate)
+    hop = max(int(round(FRAME_SECONDS * sample_rate)), 1)
+    config = StftConfig(n_fft=2 * hop, hop=hop)
+    # The first and last frames overlap the zero padding: their power is not the signal's.
+    power = np.abs(stft(np.asarray(mono, np.float32), config)[1:-1]).astype(np.float64) ** 2
+    freqs = np.fft.rfftfreq(config.n_fft, 1.0 / sample_rate)
     return np.stack([power[:, (freqs >= lo) & (freqs < hi)].sum(axis=1)
                      for lo, hi in zip(BAND_EDGES_HZ[:-1], BAND_EDGES_HZ[1:])], axis=1)
 

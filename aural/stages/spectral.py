@@ -35,6 +35,14 @@ class SpectralConfig(StageConfig):
     auxiliary_voice_weight: float = 0.0  # > 0: a per-band voice-share head alongside (not shipped)
 
 
+#: Every technique switch of :class:`SpectralConfig` off: what each ablation variant turns
+#: one switch on against (a stage's shipped defaults may have one on).
+TECHNIQUES_OFF: dict[str, bool | float] = {
+    "condition_on_pitch": False, "psychoacoustic_inputs": False,
+    "perceptual_loss_weighting": False, "auxiliary_pitch_weight": 0.0,
+    "auxiliary_voice_weight": 0.0}
+
+
 class SpectralStage(Stage):
     """A stage on STFT band features; subclasses say what the network's output means."""
 
