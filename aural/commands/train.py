@@ -74,16 +74,18 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
       aural train noise_reduction --workers 2 --minutes 60   # two worker processes
 
     \b
-    The paper's techniques are switches (--set KEY=VALUE; off by default, each with
-    its ablation in the README; frequency_generation's GAN has no use for the
-    loss switches, perceptual_loss_weighting and the auxiliary heads):
+    The paper's techniques are switches (--set KEY=VALUE; off by default but for
+    noise_reduction's voice head, each with its ablation in the README;
+    frequency_generation's GAN has no use for the loss switches,
+    perceptual_loss_weighting and the auxiliary heads):
       condition_on_pitch=true       voicing, log f0 and onset strength as inputs
       psychoacoustic_inputs=true    frame loudness and sharpness as inputs
       perceptual_loss_weighting=true   spectral loss weighted by K-weighting
       auxiliary_pitch_weight=0.3    a voicing/f0 head trained alongside (not shipped)
       auxiliary_voice_weight=0.3    a per-band voice-share (separation mask) head
                                     alongside (not shipped; noise_reduction and
-                                    source_separation, whose target is a voice)
+                                    source_separation, whose target is a voice;
+                                    0.3 in noise_reduction's defaults)
       augment_stretch=0.1 augment_semitones=2   independent tempo and pitch changes
       init_from=PATH|shipped|STAGE  transfer (also --init-from; PATH may come from
                                     `aural pretrain STAGE`, self-supervised)
