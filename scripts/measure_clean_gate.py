@@ -110,9 +110,10 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "report.json", report)
+    text = markdown(report)
     with atomic_file(out / "report.md") as temp:
-        temp.write_text(markdown(report))
-    print(markdown(report))
+        temp.write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":

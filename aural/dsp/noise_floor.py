@@ -27,7 +27,7 @@ def band_frame_powers(mono: np.ndarray, sample_rate: int) -> np.ndarray:
     hop = max(int(round(FRAME_SECONDS * sample_rate)), 1)
     config = StftConfig(n_fft=2 * hop, hop=hop)
     # The first and last frames overlap the zero padding: their power is not the signal's.
-    power = np.abs(stft(np.asarray(mono, np.float32), config)[1:-1]).astype(np.float64) ** 2
+    power = np.abs(stft(mono, config)[1:-1]).astype(np.float64) ** 2
     freqs = np.fft.rfftfreq(config.n_fft, 1.0 / sample_rate)
     return np.stack([power[:, (freqs >= lo) & (freqs < hi)].sum(axis=1)
                      for lo, hi in zip(BAND_EDGES_HZ[:-1], BAND_EDGES_HZ[1:])], axis=1)
