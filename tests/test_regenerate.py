@@ -138,3 +138,16 @@ def test_a_clean_recording_skips_noise_reduction_unless_asked_for(shared_data):
     assert plan.stages[0].name == "noise_reduction"
     asked = Regenerator(RegenerateSettings(stages=["noise_reduction"], content="speech"))
     assert [s.name for s in asked.plan(clean, rate).stages] == ["noise_reduction"]
+
+
+def test_a_drum_stem_reads_as_music_and_keeps_noise_reduction_out(shared_data):
+    """Studio drums hold no steady notes and their noise floor looks like noise; before the
+    beat measure they read as speech and noise_reduction took them apart."""
+    from aural.regenerate import RegenerateSettings, Regenerator
+
+    drums, rate = load_audio(shared_data / "music/sisec2011/ultimate_nz_tour/"
+                             "dev2__ultimate_nz_tour__snip_43_61__drums.wav", duration=10.0)
+    plan = Regenerator(RegenerateSettings()).plan(drums, rate)
+    assert plan.content == "music", plan.content_note
+    assert "noise_reduction" not in [s.name for s in plan.stages]
+    assert ("noise_reduction", "music: would treat the accompaniment as noise") in plan.skipped
