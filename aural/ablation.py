@@ -153,6 +153,7 @@ def run_ablation(stage_name: str, models: dict[str, Path], out_dir: str | Path, 
                                                             metrics),
         })
     result = {"stage": stage_name, "baseline": baseline, "metrics": metrics, "rows": rows,
+              "baseline_best_validation_score": baseline_best,
               "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     write_json_atomic(out_dir / "ablation.json", result)
     (out_dir / "ablation.md").write_text(markdown_ablation(result))
@@ -184,7 +185,8 @@ def markdown_ablation(result: dict[str, Any]) -> str:
         if row.get("kept_step") not in (None, row["training_steps"]):
             cost += f" (weights kept from step {row['kept_step']})"
         reached = row.get("reaches_baseline_validation_at_minutes")
-        if row["change"] is not None:
+        # A baseline saved before sidecars kept a validation score has none to reach.
+        if row["change"] is not None and result.get("baseline_best_validation_score") is not None:
             cost += (f"; baseline's best validation score at {reached:.0f} min"
                      if reached is not None else "; never reached the baseline's validation score")
         if row["change"] is None:

@@ -122,6 +122,21 @@ def skip_reason(name: str, content: str, snr_db: float, *, separated: bool = Fal
     return None
 
 
+def stages_to_run(stages: list[Any], content: str, snr_db: float
+                  ) -> tuple[list[Any], list[tuple[str, str]]]:
+    """Of ``stages`` (in chain order), those `aural regenerate` runs on a recording of this
+    content and estimated SNR, and those it leaves out with the reason (:func:`skip_reason`)."""
+    kept, left_out, separated = [], [], False
+    for stage in stages:
+        why = skip_reason(stage.name, content, snr_db, separated=separated)
+        if why:
+            left_out.append((stage.name, why))
+            continue
+        separated = separated or len(stage.outputs) > 1
+        kept.append(stage)
+    return kept, left_out
+
+
 @dataclass
 class StagePlan:
     """Which stages run (loaded), which were skipped and why, and the content decision."""
@@ -161,17 +176,11 @@ class Regenerator:
             decision = classify_content(audio_head, rate)
             content, note = decision.content, decision.describe() + " (auto)"
         snr_db = estimated_snr_db(audio_head, rate)
-        stages, skipped = [], list(self.unavailable)
-        separated = False
-        for name in self.order:
-            stage = self.loaded[name]
-            why = skip_reason(name, content, snr_db, separated=separated)
-            if why and self.settings.stages is None:  # stages named by the user always run
-                skipped.append((name, why))
-                continue
-            separated = separated or len(stage.outputs) > 1
-            stages.append(stage)
-        return StagePlan(stages, skipped, content, note, snr_db)
+        loaded = [self.loaded[name] for name in self.order]
+        if self.settings.stages is not None:  # stages named by the user always run
+            return StagePlan(loaded, list(self.unavailable), content, note, snr_db)
+        stages, left_out = stages_to_run(loaded, content, snr_db)
+        return StagePlan(stages, list(self.unavailable) + left_out, content, note, snr_db)
 
     def mastering_settings(self, content: str):
         """The mix-and-master settings for this content."""

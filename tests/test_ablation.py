@@ -30,7 +30,7 @@ def test_switches_changed_names_only_what_differs():
 def test_markdown_table_shows_baseline_means_and_variant_changes():
     change = {"mean": 0.12, "low": 0.02, "high": 0.22, "n": 10}
     result = {"stage": "noise_reduction", "baseline": "default", "metrics": ["pesq_wb", "lsd"],
-              "measured": "now",
+              "measured": "now", "baseline_best_validation_score": 4.8,
               "rows": [{"variant": "default", "switches": {}, "training_minutes": 28.0,
                         "training_steps": 2451, "files": 10, "means": {"pesq_wb": 1.8, "lsd": 9.0},
                         "change": None},
@@ -43,6 +43,10 @@ def test_markdown_table_shows_baseline_means_and_variant_changes():
     assert ("| pitch | condition_on_pitch=true | 28 min, 2300 steps; never reached the baseline's "
             "validation score | +0.12 [+0.02, +0.22]") in text
     assert "lsd (lower is better)" in text and "pesq_wb (higher is better)" in text
+    # A baseline whose sidecar kept no validation score: no claim about reaching it.
+    text = markdown_ablation({**result, "baseline_best_validation_score": None})
+    assert "| pitch | condition_on_pitch=true | 28 min, 2300 steps | +0.12" in text
+    assert "never reached" not in text
 
 
 def test_minutes_to_reach_reads_the_training_history():

@@ -158,12 +158,10 @@ class FrequencyGeneration(FrequencyExpansion):
         recording is already clean. ``content`` None: decided from the signal, as there."""
         from aural.content import classify_content
         from aural.dsp.noise_floor import estimated_snr_db
-        from aural.regenerate import skip_reason
+        from aural.regenerate import stages_to_run
 
         content = content or classify_content(signal, rate).content
-        snr_db = estimated_snr_db(signal, rate)
-        return [stage for stage in self.earlier
-                if skip_reason(stage.name, content, snr_db) is None]
+        return stages_to_run(self.earlier, content, estimated_snr_db(signal, rate))[0]
 
     def after_earlier_stages(self, signal: np.ndarray, content: str | None = None) -> np.ndarray:
         """``signal`` (1-D, at the stage's rate) through the earlier stages, as in the chain
