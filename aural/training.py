@@ -181,12 +181,18 @@ class _Checkpointer:
                 old.unlink(missing_ok=True)
 
     def restore(self, model: Any, state: dict[str, Any]) -> None:
-        # Built first, the optimizers' slots are restored by load_weights too.
-        if hasattr(model, "build_optimizers"):
-            model.build_optimizers()
-        else:
-            model.optimizer.build(model.trainable_variables)
+        # The optimizers' slots are built (build_optimizer_slots), so load_weights fills them.
         model.load_weights(str(self.run_dir / state["weights"]))
+
+
+def build_optimizer_slots(model: Any) -> None:
+    """Create every optimizer's slots before the first step, fresh or resumed, so that each
+    checkpoint holds them all: an optimizer that never steps (a GAN's discriminator one
+    without the adversarial loss) otherwise saves none, and resuming warns about it."""
+    if hasattr(model, "build_optimizers"):
+        model.build_optimizers()
+    else:
+        model.optimizer.build(model.trainable_variables)
 
 
 def train_stage(stage: Stage, run_dir: str | Path, *, resume: bool = False, progress: bool = True,
@@ -237,6 +243,7 @@ def _train(stage: Stage, run_dir: Path, resume: bool, progress: bool,
     model = stage.training_model()
     distribution.prepare(model)
     stage.model = stage.inference_model(model)
+    build_optimizer_slots(model)
     if state is not None:
         checkpoints.restore(model, state)
         log(f"resumed at step {state['step']} (epoch {state['epoch']}, "

@@ -77,6 +77,29 @@ def test_resumed_gan_restores_both_optimizers(stage, tmp_path):
                                   trainer.generator.get_weights()[0])
 
 
+def test_a_run_without_the_adversarial_loss_resumes_without_warnings(tmp_path):
+    """Its discriminator optimizer never steps; built before the first step, a checkpoint
+    still holds its slots, so resuming loads every optimizer variable it finds."""
+    import warnings
+
+    from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
+    from aural.training import build_optimizer_slots
+
+    plain = FrequencyGeneration(FrequencyGenerationConfig(network=TINY, adversarial_weight=0.0))
+    trainer = _trainer(plain)
+    build_optimizer_slots(trainer)
+    x, y = _batch(plain, 4)
+    trainer.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    trainer.save_weights(str(tmp_path / "ckpt.weights.h5"))
+    again = _trainer(plain)
+    build_optimizer_slots(again)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again.load_weights(str(tmp_path / "ckpt.weights.h5"))
+    assert int(again.optimizers[0].iterations.numpy()) == 2
+    assert int(again.optimizers[1].iterations.numpy()) == 0
+
+
 def test_saved_generator_loads_in_safe_mode_without_gan_code(stage, tmp_path):
     trainer = _trainer(stage)
     x, y = _batch(stage, 3)
