@@ -34,6 +34,15 @@ def write_json_atomic(path: str | Path, payload: Any) -> None:
         temp.write_text(json.dumps(payload, indent=2, default=_jsonable) + "\n")
 
 
+def write_report(folder: str | Path, report: Any, markdown: str) -> None:
+    """``folder/report.json`` and ``folder/report.md``, each written whole or not at all."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(folder / "report.json", report)
+    with atomic_file(folder / "report.md") as temp:
+        temp.write_text(markdown)
+
+
 def _jsonable(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()

@@ -13,14 +13,12 @@ noise_reduction is left out and PESQ-wb always-on vs gated at ``CLEAN_SNR_DB``.
 import argparse
 import json
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 
-from aural.atomic import atomic_file
 from aural.dsp.noise_floor import estimated_snr_db
 from aural.metrics import pesq_wb
-from aural.modelfile import write_json_atomic
+from aural.modelfile import write_report
 from aural.regenerate import CLEAN_SNR_DB
 from aural.stages import stage_class
 
@@ -107,12 +105,8 @@ def main() -> None:
               "validation_sweep": {str(t): {"always": always, "gated": gated(validation, t)}
                                    for t in THRESHOLDS_DB},
               "test": summary(measure("test"))}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / "report.json", report)
     text = markdown(report)
-    with atomic_file(out / "report.md") as temp:
-        temp.write_text(text)
+    write_report(args.out, report, text)
     print(text)
 
 

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from aural.atomic import atomic_file
 from aural.audio_io import load_audio, resample
 from aural.content import MUSIC, classify_content
-from aural.modelfile import write_json_atomic
+from aural.modelfile import write_report
 
 RATE = 16_000
 STRING_S = 20.0
@@ -131,12 +130,8 @@ def main() -> None:
     args = parser.parse_args()
     rows = measure()
     table = summary(rows)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / "report.json", {"summary": table, "decisions": rows})
     text = markdown(table)
-    with atomic_file(out / "report.md") as temp:
-        temp.write_text(text)
+    write_report(args.out, {"summary": table, "decisions": rows}, text)
     print(text)
 
 

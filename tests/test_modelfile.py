@@ -42,3 +42,15 @@ def test_missing_sidecar_is_a_clear_error(tmp_path, tiny_model):
     sidecar_path(path).unlink()
     with pytest.raises(AuralError, match="sidecar"):
         load_model(path)
+
+
+def test_write_report_writes_json_and_markdown_and_nothing_else(tmp_path):
+    import json
+
+    from aural.modelfile import write_report
+
+    write_report(tmp_path / "new" / "folder", {"files": 3, "mean": 0.5}, "# Report\n")
+    folder = tmp_path / "new" / "folder"
+    assert sorted(p.name for p in folder.iterdir()) == ["report.json", "report.md"]
+    assert json.loads((folder / "report.json").read_text()) == {"files": 3, "mean": 0.5}
+    assert (folder / "report.md").read_text() == "# Report\n"
