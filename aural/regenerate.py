@@ -40,6 +40,34 @@ VOICE_ONLY_FOR_MUSIC = ("noise_reduction",)
 #: the threshold set on the validation split by ``scripts/measure_clean_gate.py``).
 NOISE_ONLY = ("noise_reduction",)
 CLEAN_SNR_DB = 44.0
+#: Stages that repair band-limited or codec-damaged audio: left out when the recording
+#: already reaches :data:`aural.dsp.bandwidth.FULL_BAND_HZ` (studio input, which they
+#: would only change; README, frequency_generation).
+BAND_LIMITED_ONLY = ("frequency_generation",)
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """What the chain's decisions rest on: the content, the estimated SNR and the cut-off."""
+
+    content: str
+    content_note: str
+    snr_db: float
+    cutoff_hz: float
+
+
+def recording_conditions(audio_head: np.ndarray, rate: int, content: str = "auto") -> Conditions:
+    """Decide the content (unless given) and measure the noise floor and the cut-off of a
+    recording from its first minute, ``(channels, samples)`` or 1-D."""
+    from aural.dsp.bandwidth import detect_cutoff
+
+    note = f"content: {content} (as asked)"
+    if content == "auto":
+        decision = classify_content(audio_head, rate)
+        content, note = decision.content, decision.describe() + " (auto)"
+    mono = np.asarray(audio_head, np.float32).reshape(-1, np.shape(audio_head)[-1]).mean(axis=0)
+    return Conditions(content, note, estimated_snr_db(audio_head, rate),
+                      detect_cutoff(mono[: 60 * rate], rate))
 
 
 @dataclass
@@ -111,24 +139,29 @@ def parse_stages(value: str | None) -> list[str] | None:
     return names
 
 
-def skip_reason(name: str, content: str, snr_db: float, *, separated: bool = False) -> str | None:
-    """Why `aural regenerate` leaves stage ``name`` out of a recording of this content and
-    estimated SNR (:func:`aural.dsp.noise_floor.estimated_snr_db`); None: it runs."""
-    if content == MUSIC and name in VOICE_ONLY_FOR_MUSIC and not separated:
+def skip_reason(name: str, conditions: Conditions, *, separated: bool = False) -> str | None:
+    """Why `aural regenerate` leaves stage ``name`` out of a recording in these
+    ``conditions`` (:func:`recording_conditions`); None: it runs."""
+    from aural.dsp.bandwidth import FULL_BAND_HZ
+
+    if conditions.content == MUSIC and name in VOICE_ONLY_FOR_MUSIC and not separated:
         return "music: would treat the accompaniment as noise"
-    if name in NOISE_ONLY and snr_db >= CLEAN_SNR_DB:
-        return (f"clean: its noise floor lies {snr_db:.0f} dB under it, "
+    if name in NOISE_ONLY and conditions.snr_db >= CLEAN_SNR_DB:
+        return (f"clean: its noise floor lies {conditions.snr_db:.0f} dB under it, "
                 f"clean from {CLEAN_SNR_DB:g} dB")
+    if name in BAND_LIMITED_ONLY and conditions.cutoff_hz >= FULL_BAND_HZ:
+        return (f"full band: it reaches {conditions.cutoff_hz / 1000:.1f} kHz, "
+                "nothing band-limited to restore")
     return None
 
 
-def stages_to_run(stages: list[Any], content: str, snr_db: float
+def stages_to_run(stages: list[Any], conditions: Conditions
                   ) -> tuple[list[Any], list[tuple[str, str]]]:
-    """Of ``stages`` (in chain order), those `aural regenerate` runs on a recording of this
-    content and estimated SNR, and those it leaves out with the reason (:func:`skip_reason`)."""
+    """Of ``stages`` (in chain order), those `aural regenerate` runs on a recording in these
+    ``conditions``, and those it leaves out with the reason (:func:`skip_reason`)."""
     kept, left_out, separated = [], [], False
     for stage in stages:
-        why = skip_reason(stage.name, content, snr_db, separated=separated)
+        why = skip_reason(stage.name, conditions, separated=separated)
         if why:
             left_out.append((stage.name, why))
             continue
@@ -139,13 +172,15 @@ def stages_to_run(stages: list[Any], content: str, snr_db: float
 
 @dataclass
 class StagePlan:
-    """Which stages run (loaded), which were skipped and why, and the content decision."""
+    """Which stages run (loaded), which were skipped and why, and what that rests on."""
 
     stages: list[Any]
     skipped: list[tuple[str, str]]
-    content: str
-    content_note: str
-    snr_db: float
+    conditions: Conditions
+
+    @property
+    def content(self) -> str:
+        return self.conditions.content
 
 
 class Regenerator:
@@ -171,16 +206,12 @@ class Regenerator:
     # ---- decisions ---------------------------------------------------------------------------
     def plan(self, audio_head: np.ndarray, rate: int) -> StagePlan:
         """Stages to run on a recording whose first minute is ``audio_head``."""
-        content, note = self.settings.content, f"content: {self.settings.content} (as asked)"
-        if content == "auto":
-            decision = classify_content(audio_head, rate)
-            content, note = decision.content, decision.describe() + " (auto)"
-        snr_db = estimated_snr_db(audio_head, rate)
+        conditions = recording_conditions(audio_head, rate, self.settings.content)
         loaded = [self.loaded[name] for name in self.order]
         if self.settings.stages is not None:  # stages named by the user always run
-            return StagePlan(loaded, list(self.unavailable), content, note, snr_db)
-        stages, left_out = stages_to_run(loaded, content, snr_db)
-        return StagePlan(stages, list(self.unavailable) + left_out, content, note, snr_db)
+            return StagePlan(loaded, list(self.unavailable), conditions)
+        stages, left_out = stages_to_run(loaded, conditions)
+        return StagePlan(stages, list(self.unavailable) + left_out, conditions)
 
     def mastering_settings(self, content: str):
         """The mix-and-master settings for this content."""
@@ -217,8 +248,10 @@ class Regenerator:
 
     def _report(self, plan: StagePlan, chain_seconds: float, mastering: dict[str, Any],
                 out_rate: int) -> dict[str, Any]:
-        return {"content": plan.content, "content_decision": plan.content_note,
-                "estimated_snr_db": round(plan.snr_db, 1) if np.isfinite(plan.snr_db) else None,
+        snr_db, cutoff_hz = plan.conditions.snr_db, plan.conditions.cutoff_hz
+        return {"content": plan.content, "content_decision": plan.conditions.content_note,
+                "estimated_snr_db": round(snr_db, 1) if np.isfinite(snr_db) else None,
+                "detected_cutoff_hz": round(cutoff_hz),
                 "stages": [s.name for s in plan.stages],
                 "skipped_stages": [{"stage": n, "why": why} for n, why in plan.skipped],
                 "strengths": {s.name: self.settings.strengths.get(s.name, 1.0)

@@ -211,22 +211,28 @@ def test_real_codecs_without_ffmpeg_are_refused_with_a_way_out(monkeypatch):
                      "narrow-band phone", PHONE_TEST_DAMAGE["narrow-band phone"])
 
 
+def _identity_stage(name: str, ran: list[str]):
+    """A stand-in for a shipped earlier stage that passes audio through and notes its runs."""
+    from types import SimpleNamespace
+
+    def run(x):
+        ran.append(name)
+        return {"audio": x}
+
+    return SimpleNamespace(name=name, outputs=("audio",), run_channel=run,
+                           evaluated=lambda x, rate: run(x)["audio"])
+
+
 def test_pairs_skip_the_stages_regenerate_skips_on_music_and_clean_takes():
     """As in `aural regenerate`, noise_reduction does not run on music or on a clean take:
     such pairs go through frequency_expansion alone."""
-    from types import SimpleNamespace
-
     from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
 
     stage = FrequencyGeneration(FrequencyGenerationConfig(network=TINY, full_band_probability=1.0,
                                                           chain_by_content=True))
     ran = []
-
-    def fake(name):
-        return SimpleNamespace(name=name, outputs=("audio",), run_channel=lambda x: (
-            ran.append(name), {"audio": x})[1])
-
-    stage.__dict__["earlier"] = [fake("noise_reduction"), fake("frequency_expansion")]
+    stage.__dict__["earlier"] = [_identity_stage("noise_reduction", ran),
+                                 _identity_stage("frequency_expansion", ran)]
     # Content is decided from the audio, as regenerate decides it: a held note is music.
     assert stage.with_contents(_pool(4.0)).contents == ["music"]
     pool = _pool()
@@ -244,6 +250,27 @@ def test_pairs_skip_the_stages_regenerate_skips_on_music_and_clean_takes():
                           + 1e-5 * np.random.default_rng(1).standard_normal(len(t)))
     stage.make_pair(np.random.default_rng(0), pool)
     assert ran == ["frequency_expansion"]
+
+
+def test_full_band_input_leaves_the_generator_out_and_band_limited_input_runs_it(stage):
+    """Studio input reaches the top of the band; the chain (and so the evaluation) leaves the
+    generator out there, as `aural regenerate` does, and runs it on a phone's band."""
+    from aural.dsp.filters import apply_sos, butter_lowpass
+
+    ran = []
+    _trainer(stage)
+    stage.model.set_weights([w + 0.05 for w in stage.model.get_weights()])  # not the identity
+    stage.__dict__["earlier"] = [_identity_stage("frequency_expansion", ran)]
+    try:
+        full = (0.1 * np.random.default_rng(2).standard_normal(3 * RATE)).astype(np.float32)
+        phone = apply_sos(full, butter_lowpass(4000, RATE, order=8)).astype(np.float32)
+        assert [s.name for s in stage.chain_for(full, RATE, "speech")] == ["frequency_expansion"]
+        np.testing.assert_array_equal(stage.evaluated(full, RATE), full)
+        assert [s.name for s in stage.chain_for(phone, RATE, "speech")] == [
+            "frequency_expansion", "frequency_generation"]
+        assert np.max(np.abs(stage.evaluated(phone, RATE) - phone)) > 1e-3
+    finally:
+        del stage.__dict__["earlier"]
 
 
 def test_a_pause_is_silent_in_the_target_and_filled_by_the_phone_noise():

@@ -129,12 +129,12 @@ def test_a_clean_recording_skips_noise_reduction_unless_asked_for(shared_data):
     noisy, _ = load_audio(voicebank / "noisy/p232_182.wav")       # the same take, ~20 dB
     runner = Regenerator(RegenerateSettings(content="speech"))
     plan = runner.plan(clean, rate)
-    assert plan.snr_db >= CLEAN_SNR_DB
+    assert plan.conditions.snr_db >= CLEAN_SNR_DB
     assert "noise_reduction" not in [s.name for s in plan.stages]
     assert any(name == "noise_reduction" and why.startswith("clean:")
                for name, why in plan.skipped)
     plan = runner.plan(noisy, rate)
-    assert plan.snr_db < CLEAN_SNR_DB - 20
+    assert plan.conditions.snr_db < CLEAN_SNR_DB - 20
     assert plan.stages[0].name == "noise_reduction"
     asked = Regenerator(RegenerateSettings(stages=["noise_reduction"], content="speech"))
     assert [s.name for s in asked.plan(clean, rate).stages] == ["noise_reduction"]
@@ -148,6 +148,20 @@ def test_a_drum_stem_reads_as_music_and_keeps_noise_reduction_out(shared_data):
     drums, rate = load_audio(shared_data / "music/sisec2011/ultimate_nz_tour/"
                              "dev2__ultimate_nz_tour__snip_43_61__drums.wav", duration=10.0)
     plan = Regenerator(RegenerateSettings()).plan(drums, rate)
-    assert plan.content == "music", plan.content_note
+    assert plan.content == "music", plan.conditions.content_note
     assert "noise_reduction" not in [s.name for s in plan.stages]
     assert ("noise_reduction", "music: would treat the accompaniment as noise") in plan.skipped
+
+
+def test_skip_reasons_by_content_noise_floor_and_band():
+    from aural.regenerate import Conditions, skip_reason
+
+    noisy_phone_speech = Conditions("speech", "", snr_db=20.0, cutoff_hz=4000.0)
+    studio_music = Conditions("music", "", snr_db=30.0, cutoff_hz=21_000.0)
+    assert skip_reason("noise_reduction", noisy_phone_speech) is None
+    assert skip_reason("frequency_generation", noisy_phone_speech) is None
+    assert skip_reason("noise_reduction", studio_music).startswith("music")
+    assert skip_reason("noise_reduction", studio_music, separated=True) is None
+    assert skip_reason("frequency_generation", studio_music).startswith("full band: it reaches 21.0 kHz")
+    assert skip_reason("frequency_expansion", studio_music) is None  # it leaves full band alone itself
+    assert skip_reason("noise_reduction", Conditions("speech", "", 50.0, 8000.0)).startswith("clean")

@@ -25,6 +25,9 @@ from scipy.ndimage import median_filter, uniform_filter1d
 
 from aural.dsp.stft import StftConfig, stft
 
+#: Above this detected cut-off a recording counts as full band: nothing is missing above it.
+FULL_BAND_HZ = 19_000.0
+
 #: The analysis the detectors use: ~21 ms frames at 48 kHz (scaled with the rate).
 _FRAME_SECONDS = 1024 / 48_000
 

@@ -17,13 +17,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from aural.errors import AuralError
+from aural.dsp.bandwidth import FULL_BAND_HZ
 from aural.stages.base import TrainingPair
 from aural.stages.spectral import SpectralConfig, SpectralStage
 
 #: Cut-offs the test set band-limits held-out full-band material at (Hz).
 TEST_CUTOFFS_HZ = (4000.0, 8000.0, 11025.0, 16000.0)
-#: Above this detected cut-off, input counts as full band and passes untouched.
-FULL_BAND_HZ = 19_000.0
 
 
 @dataclass

@@ -152,16 +152,19 @@ class FrequencyGeneration(FrequencyExpansion):
             return []
         return [classify_content(audio, self.config.sample_rate).content for audio in recordings]
 
-    def earlier_for(self, signal: np.ndarray, rate: int, content: str | None = None) -> list[Any]:
-        """The earlier stages that `aural regenerate` would run on ``signal``: it leaves out
-        those that treat a music accompaniment as noise, and noise_reduction when the
-        recording is already clean. ``content`` None: decided from the signal, as there."""
-        from aural.content import classify_content
-        from aural.dsp.noise_floor import estimated_snr_db
-        from aural.regenerate import stages_to_run
+    def chain_for(self, signal: np.ndarray, rate: int, content: str | None = None) -> list[Any]:
+        """The earlier stages and this one, as far as `aural regenerate` would run them on
+        ``signal``: it leaves out those that treat a music accompaniment as noise,
+        noise_reduction when the recording is already clean, and this stage when it is
+        full band. ``content`` None: decided from the signal, as there."""
+        from aural.regenerate import recording_conditions, stages_to_run
 
-        content = content or classify_content(signal, rate).content
-        return stages_to_run(self.earlier, content, estimated_snr_db(signal, rate))[0]
+        conditions = recording_conditions(signal, rate, content or "auto")
+        return stages_to_run([*self.earlier, self], conditions)[0]
+
+    def earlier_for(self, signal: np.ndarray, rate: int, content: str | None = None) -> list[Any]:
+        """The earlier stages of :meth:`chain_for`."""
+        return [stage for stage in self.chain_for(signal, rate, content) if stage is not self]
 
     def after_earlier_stages(self, signal: np.ndarray, content: str | None = None) -> np.ndarray:
         """``signal`` (1-D, at the stage's rate) through the earlier stages, as in the chain
@@ -242,8 +245,14 @@ class FrequencyGeneration(FrequencyExpansion):
         return {"audio": self.waveform(spectrum * gains, len(signal)).astype(np.float32)}
 
     def evaluated(self, degraded: np.ndarray, rate: int) -> np.ndarray:
-        """The earlier stages, then this one: what the chain does to a phone recording."""
-        return super().evaluated(self.earlier_evaluated(degraded, rate), rate)
+        """The earlier stages, then this one, as `aural regenerate` runs them (:meth:`chain_for`):
+        what the chain does to a phone recording."""
+        for stage in self.chain_for(degraded, rate):
+            if stage is self:
+                degraded = super().evaluated(degraded, rate)
+            else:
+                degraded = stage.evaluated(degraded, rate)
+        return degraded
 
     def earlier_evaluated(self, degraded: np.ndarray, rate: int) -> np.ndarray:
         """A 1-D test input through the earlier stages alone, those that `aural regenerate`
