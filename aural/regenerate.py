@@ -65,7 +65,7 @@ def recording_conditions(audio_head: np.ndarray, rate: int, content: str = "auto
     if content == "auto":
         decision = classify_content(audio_head, rate)
         content, note = decision.content, decision.describe() + " (auto)"
-    mono = np.asarray(audio_head, np.float32).reshape(-1, np.shape(audio_head)[-1]).mean(axis=0)
+    mono = np.atleast_2d(np.asarray(audio_head, np.float32)).mean(axis=0)
     return Conditions(content, note, estimated_snr_db(audio_head, rate),
                       detect_cutoff(mono[: 60 * rate], rate))
 

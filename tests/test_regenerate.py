@@ -165,3 +165,12 @@ def test_skip_reasons_by_content_noise_floor_and_band():
     assert skip_reason("frequency_generation", studio_music).startswith("full band: it reaches 21.0 kHz")
     assert skip_reason("frequency_expansion", studio_music) is None  # it leaves full band alone itself
     assert skip_reason("noise_reduction", Conditions("speech", "", 50.0, 8000.0)).startswith("clean")
+
+
+def test_conditions_of_empty_and_tiny_input_are_defined():
+    from aural.regenerate import recording_conditions
+
+    for audio, rate in ((np.zeros((1, 0), np.float32), 16_000), (np.zeros(0, np.float32), 16_000),
+                        (np.ones((2, 5), np.float32), 44_100)):
+        conditions = recording_conditions(audio, rate)
+        assert conditions.content == "speech" and conditions.cutoff_hz <= rate / 2
