@@ -51,13 +51,18 @@ def _frame_energy_db(mono: np.ndarray, rate: int) -> np.ndarray:
     return 10.0 * np.log10(energy + 1e-12)
 
 
+def _at_16k(mono: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Float32 mono at 16 kHz, the rate both tonal measures work at."""
+    from aural.audio_io import resample
+
+    return resample(np.asarray(mono, dtype=np.float32), sample_rate, 16_000)
+
+
 def harmonic_persistence(mono: np.ndarray, sample_rate: int) -> float:
     """Median correlation of the envelope-free log spectrum with itself 190 ms later."""
     from scipy.ndimage import uniform_filter1d
 
-    from aural.audio_io import resample
-
-    x = resample(np.asarray(mono, dtype=np.float32)[np.newaxis], sample_rate, 16_000)[0]
+    x = _at_16k(mono, sample_rate)
     n, hop, lag = 2048, 512, 6
     frames = (len(x) - n) // hop + 1
     if frames < 2 * lag:
@@ -78,10 +83,9 @@ def beat_regularity(mono: np.ndarray, sample_rate: int) -> float:
     """How strongly the onsets repeat at one period of 0.3-2 s: the onset envelope's
     normalised autocorrelation at its strongest such lag and at twice and three times it
     (mean of the three; 0 for no repetition, about 0.5-0.7 for a drum loop)."""
-    from aural.audio_io import resample
     from aural.dsp.bands import log_mel_spectrogram, onset_strength
 
-    x = resample(np.asarray(mono, dtype=np.float32)[np.newaxis], sample_rate, 16_000)[0]
+    x = _at_16k(mono, sample_rate)
     log_mel = log_mel_spectrogram(x, 16_000, n_fft=1024, n_mels=40)  # 31.25 frames a second
     envelope = onset_strength(np.maximum(log_mel, log_mel.max() - 80.0))
     envelope = envelope - envelope.mean()
@@ -117,8 +121,9 @@ def classify_content(audio: np.ndarray, sample_rate: int, *, seconds: float = 60
     band = (freqs >= 2.0) & (freqs <= 8.0)
     total = spectrum[(freqs > 0.2)].sum() + 1e-12
     modulation = float(spectrum[band].sum() / total)
-    persistence = harmonic_persistence(mono, sample_rate)
-    beat = beat_regularity(mono, sample_rate)
+    mono_16k = _at_16k(mono, sample_rate)  # once, for both tonal measures
+    persistence = harmonic_persistence(mono_16k, 16_000)
+    beat = beat_regularity(mono_16k, 16_000)
     # Held notes or a steady beat say music; borderline notes need a rhythm without pauses
     # or syllables too. Otherwise speech, so that the voice chain runs.
     music = (persistence >= 0.17 or beat >= 0.22
