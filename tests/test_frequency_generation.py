@@ -132,6 +132,22 @@ def test_gain_scale_zero_is_the_identity_and_silence_stays_silent(stage):
     assert np.all(stage.run_channel(silence)["audio"] == 0.0)
 
 
+def test_min_hz_leaves_the_band_below_it_alone(stage):
+    _trainer(stage)
+    stage.model.set_weights([w + 0.05 for w in stage.model.get_weights()])  # not the identity
+    t = np.arange(RATE) / RATE
+    # Faded in and out: an abrupt start would be a broadband click.
+    low_tone = (0.1 * np.hanning(RATE) * np.sin(2 * np.pi * 500 * t)).astype(np.float32)
+    assert np.abs(stage.run_channel(low_tone)["audio"] - low_tone).max() > 1e-3
+    try:
+        stage.config.inference_min_hz = 4000.0   # full gain from 4 kHz, none below 2 kHz
+        assert stage.band_weights()[stage.bands.centres_hz < 2000].max() == 0.0
+        assert stage.band_weights()[stage.bands.centres_hz >= 4000].min() == 1.0
+        np.testing.assert_allclose(stage.run_channel(low_tone)["audio"], low_tone, atol=1e-4)
+    finally:
+        stage.config.inference_min_hz = 0.0
+
+
 def _pool(seconds: float = 4.0):
     """One synthetic full-band 'recording': a buzzy harmonic tone with a breathy floor."""
     from aural.stages.frequency_expansion import FullBandPool

@@ -101,6 +101,7 @@ class FrequencyGenerationConfig(FrequencyExpansionConfig):
     phone_damage: dict[str, Any] | None = field(default_factory=lambda: copy.deepcopy(PHONE_DAMAGE))
     earlier_stages: tuple[str, ...] = ("noise_reduction", "frequency_expansion")
     inference_gain_scale: float = 1.0        # run-time scale of the dB gains (tuned on validation)
+    inference_min_hz: float = 0.0            # gains below it left at 0 dB (tuned on validation)
     chain_by_content: bool = True            # pairs skip what regenerate skips (music, clean)
     pause_probability: float = 0.0           # pairs with a span of digital silence (a pause)
     network: dict[str, Any] = field(default_factory=lambda: {
@@ -241,8 +242,17 @@ class FrequencyGeneration(FrequencyExpansion):
         spectrum = self.spectrum(signal)
         x = self.conditioned(self.network_input(spectrum), signal)
         gains_db = self.predict(x) * self.config.max_gain_db * self.config.inference_gain_scale
-        gains = self.bands.bin_gains(10 ** (gains_db / 20.0))
+        gains = self.bands.bin_gains(10 ** (gains_db * self.band_weights() / 20.0))
         return {"audio": self.waveform(spectrum * gains, len(signal)).astype(np.float32)}
+
+    def band_weights(self) -> np.ndarray:
+        """Per band, the share of the predicted gain applied: 1 from ``inference_min_hz`` up,
+        fading to 0 over the octave below it, so the band a phone keeps can be left alone."""
+        low = self.config.inference_min_hz
+        if low <= 0:
+            return np.ones(len(self.bands.centres_hz), np.float32)
+        octaves = np.log2(np.maximum(self.bands.centres_hz, 1.0) / low)
+        return np.clip(octaves + 1.0, 0.0, 1.0).astype(np.float32)
 
     def evaluated(self, degraded: np.ndarray, rate: int) -> np.ndarray:
         """The earlier stages, then this one, as `aural regenerate` runs them (:meth:`chain_for`):
