@@ -1,7 +1,7 @@
 """Choose a stage's inference-time setting on the validation split (never the test set).
 
     python scripts/tune_inference_setting.py STAGE FIELD VALUE [VALUE ...] \\
-        [--metric lsd --lower-is-better] [--model MODEL.h5] [--apply]
+        [--metric lsd --lower-is-better] [--also pesq_wb] [--model MODEL.h5] [--apply]
 
 Prints the validation metrics for each value; with --apply, writes the best value into the
 model's sidecar config (the weights are unchanged) with the sweep's results. Example:
@@ -25,6 +25,8 @@ def main() -> None:
     parser.add_argument("values", nargs="+")
     parser.add_argument("--metric", default="pesq_wb")
     parser.add_argument("--lower-is-better", action="store_true")
+    parser.add_argument("--also", action="append", default=[], metavar="METRIC",
+                        help="another metric to report beside --metric (repeatable)")
     parser.add_argument("--model", default=None)
     parser.add_argument("--apply", action="store_true")
     parser.add_argument("--item-metrics", action="store_true",
@@ -34,7 +36,7 @@ def main() -> None:
     values = [_value(v) for v in args.values]
     path = args.model or default_model_path(args.stage)
     stage = stage_class(args.stage).load(path)
-    metrics = tuple(dict.fromkeys([args.metric, "si_sdr"]))
+    metrics = tuple(dict.fromkeys([args.metric, *args.also, "si_sdr"]))
     results = sweep_inference_setting(stage, args.field, values, metrics=metrics,
                                       item_metrics=args.item_metrics)
     for value, scores in results.items():
