@@ -289,6 +289,30 @@ def test_full_band_input_leaves_the_generator_out_and_band_limited_input_runs_it
         del stage.__dict__["earlier"]
 
 
+def test_evaluation_runs_the_earlier_stages_once_per_input(stage):
+    """The earlier-stages row and every value of a sweep reuse one run of those stages;
+    only this stage's own settings change between the calls."""
+    from aural.dsp.filters import apply_sos, butter_lowpass
+
+    ran = []
+    _trainer(stage)
+    stage.model.set_weights([w + 0.05 for w in stage.model.get_weights()])  # not the identity
+    stage.__dict__["earlier"] = [_identity_stage("frequency_expansion", ran)]
+    noise = (0.1 * np.random.default_rng(4).standard_normal(3 * RATE)).astype(np.float32)
+    phone = apply_sos(noise, butter_lowpass(4000, RATE, order=8)).astype(np.float32)
+    try:
+        full_gain = stage.evaluated(phone, RATE)
+        np.testing.assert_array_equal(stage.earlier_evaluated(phone, RATE), phone)
+        stage.config.inference_gain_scale = 0.0
+        np.testing.assert_allclose(stage.evaluated(phone, RATE), phone, atol=1e-4)
+        assert np.max(np.abs(full_gain - phone)) > 1e-3 and ran == ["frequency_expansion"]
+        stage.evaluated(phone[::-1].copy(), RATE)              # another input: another run
+        assert ran == ["frequency_expansion"] * 2
+    finally:
+        stage.config.inference_gain_scale = 1.0
+        del stage.__dict__["earlier"]
+
+
 def test_a_pause_is_silent_in_the_target_and_filled_by_the_phone_noise():
     from aural.stages.frequency_generation import (FrequencyGeneration, FrequencyGenerationConfig,
                                                    with_pause)

@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Any
 
 import copy
+import hashlib
 import zlib
 
 import numpy as np
@@ -35,6 +36,9 @@ TEST_CUTOFFS_HZ = (4000.0, 8000.0)
 
 #: Held-out files per speaker or song in the phone-damage test set.
 TEST_FILES_PER_SOURCE = 3
+
+#: Earlier-stage outputs kept for evaluation and sweeps (about 2 MB per 10 s test item).
+EARLIER_OUTPUTS_KEPT = 64
 
 #: Training damage (simulator settings): a cheap microphone's response, a codec (a real
 #: encoder through ffmpeg for half of them) and mild noise, which the earlier stages then
@@ -257,19 +261,34 @@ class FrequencyGeneration(FrequencyExpansion):
     def evaluated(self, degraded: np.ndarray, rate: int) -> np.ndarray:
         """The earlier stages, then this one, as `aural regenerate` runs them (:meth:`chain_for`):
         what the chain does to a phone recording."""
-        for stage in self.chain_for(degraded, rate):
-            if stage is self:
-                degraded = super().evaluated(degraded, rate)
-            else:
-                degraded = stage.evaluated(degraded, rate)
-        return degraded
+        earlier_output, runs_here = self.through_earlier(degraded, rate)
+        return super().evaluated(earlier_output, rate) if runs_here else earlier_output
 
     def earlier_evaluated(self, degraded: np.ndarray, rate: int) -> np.ndarray:
         """A 1-D test input through the earlier stages alone, those that `aural regenerate`
         would run on it (its content decided from the audio, as there)."""
-        for stage in self.earlier_for(degraded, rate):
-            degraded = stage.evaluated(degraded, rate)
-        return degraded
+        return self.through_earlier(degraded, rate)[0]
+
+    def through_earlier(self, degraded: np.ndarray, rate: int) -> tuple[np.ndarray, bool]:
+        """A test input through the earlier stages of :meth:`chain_for`, and whether this
+        stage runs after them. Kept per input: an evaluation asks for each item twice (the
+        stage and the earlier-stages row) and a sweep once per value, and only this stage's
+        settings change between those calls."""
+        key = (hashlib.sha1(np.ascontiguousarray(degraded).tobytes()).hexdigest(), rate,
+               tuple(id(stage) for stage in self.earlier))
+        if key not in self._earlier_outputs:
+            chain = self.chain_for(degraded, rate)
+            for stage in chain:
+                if stage is not self:
+                    degraded = stage.evaluated(degraded, rate)
+            if len(self._earlier_outputs) >= EARLIER_OUTPUTS_KEPT:
+                self._earlier_outputs.pop(next(iter(self._earlier_outputs)))  # the oldest
+            self._earlier_outputs[key] = (degraded, self in chain)
+        return self._earlier_outputs[key]
+
+    @cached_property
+    def _earlier_outputs(self) -> dict[tuple[Any, ...], tuple[np.ndarray, bool]]:
+        return {}
 
     # ---- evaluation --------------------------------------------------------------------------
     def test_items(self, split: str = "test") -> list[dict[str, Any]]:
