@@ -275,6 +275,17 @@ def plot_distributions(path: Path, rows: list[dict[str, Any]], systems: list[str
     plt.close(fig)
 
 
+def best_setting(results: dict[Any, dict[str, float]], metric: str, *,
+                 lower_is_better: bool = False, guard: str | None = None) -> Any:
+    """The swept value with the best ``metric``; with ``guard`` (higher is better), only among
+    values whose guard metric is at least the first value's (the reference setting)."""
+    values = list(results)
+    floor = results[values[0]][guard] if guard else -np.inf
+    allowed = [v for v in values if not guard or results[v][guard] >= floor]
+    pick = min if lower_is_better else max
+    return pick(allowed, key=lambda v: results[v][metric])
+
+
 def sweep_inference_setting(stage: Stage, field: str, values: list[Any], *,
                             split: str = "validation",
                             metrics: tuple[str, ...] = ("pesq_wb", "si_sdr", "stoi"),

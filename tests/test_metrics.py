@@ -177,3 +177,13 @@ def test_best_baseline_is_the_lowest_where_lower_is_better():
                           "AURAL": {"lsd": 10.5, "pesq_wb": 3.2}}}
     assert best_baseline(report) == "folding"
     assert best_baseline(report, "pesq_wb") == "exciter"
+
+
+def test_best_setting_keeps_to_values_that_do_not_lose_the_guard_metric():
+    from aural.evaluation import best_setting
+
+    results = {0: {"lsd": 17.0, "pesq_wb": 3.00}, 0.5: {"lsd": 16.9, "pesq_wb": 3.01},
+               1: {"lsd": 16.8, "pesq_wb": 2.95}}
+    assert best_setting(results, "lsd", lower_is_better=True) == 1
+    assert best_setting(results, "lsd", lower_is_better=True, guard="pesq_wb") == 0.5
+    assert best_setting(results, "pesq_wb") == 0.5
