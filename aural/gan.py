@@ -46,8 +46,10 @@ class GanTrainer(keras.Model):
     """Trains ``generator`` against :data:`SCALES` discriminators (see the module doc).
 
     Batches are ``(x, y)``: ``x`` the generator's input ``(frames, bands, channels)``; ``y``
-    per bin ``(frames, bins, 2)``: the input's STFT power and the target's. ``pool`` (bins x
-    bands) and ``expand`` (bins x bands) map between bins and band features.
+    per bin ``(frames, bins, 2 or 3)``: the input's STFT power, the target's and, optionally,
+    1 where the target's recording has content (below its own bandwidth) and 0 above, where
+    no loss looks. ``pool`` (bins x bands) and ``expand`` (bins x bands) map between bins and
+    band features.
     """
 
     def __init__(self, generator: keras.Model, *, pool: np.ndarray, expand: np.ndarray,
@@ -102,6 +104,18 @@ class GanTrainer(keras.Model):
         gains = ops.matmul(ops.power(10.0, gains_db / 10.0), self._expand_t)
         return self._log_bands(input_power * gains)
 
+    def _target_only_where_recorded(self, fake: Any, real: Any, y: Any) -> Any:
+        """``fake`` with the target in the bands above the target recording's bandwidth:
+        a recording band-limited at 11 kHz says nothing about what belongs above it, and
+        the reconstruction and the discriminators must not teach the generator to cut it."""
+        if y.shape[-1] < 3:
+            return fake
+        recorded = y[..., 2]
+        share = ops.matmul(recorded, self._pool_t) / (
+            ops.matmul(ops.ones_like(recorded), self._pool_t) + 1e-9)
+        usable = ops.expand_dims(ops.cast(share > 0.999, "float32"), -1)
+        return usable * fake + (1.0 - usable) * real
+
     def _reconstruction(self, fake: Any, real: Any) -> Any:
         # Bands that are silent in both carry no timbre to learn.
         audible = ops.cast(ops.maximum(fake, real) > -0.75, "float32")
@@ -142,14 +156,16 @@ class GanTrainer(keras.Model):
         gan = self.adversarial_weight > 0.0
         if gan:
             with tf.GradientTape() as tape:
-                fake = self.generated(x, input_power, training=True)
+                fake = self._target_only_where_recorded(
+                    self.generated(x, input_power, training=True), real, y)
                 d_loss = self._discriminator_loss(fake, real)
             variables = self._discriminator_variables()
             self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables), variables))
         else:
             d_loss = ops.convert_to_tensor(0.0)
         with tf.GradientTape() as tape:
-            fake = self.generated(x, input_power, training=True)
+            fake = self._target_only_where_recorded(
+                self.generated(x, input_power, training=True), real, y)
             if gan:
                 adversarial, matching, reconstruction = self._generator_loss(fake, real)
             else:
@@ -165,8 +181,10 @@ class GanTrainer(keras.Model):
 
     def test_step(self, data: Any) -> dict[str, Any]:
         x, y = data
-        fake = self.generated(x, y[..., 0], training=False)
-        return self._report(loss=self._reconstruction(fake, self._log_bands(y[..., 1])))
+        real = self._log_bands(y[..., 1])
+        fake = self._target_only_where_recorded(self.generated(x, y[..., 0], training=False),
+                                                real, y)
+        return self._report(loss=self._reconstruction(fake, real))
 
     def call(self, x: Any, training: bool = False) -> Any:
         return self.generator(x, training=training)

@@ -61,6 +61,23 @@ def test_a_few_gan_steps_move_both_losses(stage):
     assert history["loss"][-1] < history["loss"][0]
 
 
+def test_no_loss_above_the_target_recordings_own_bandwidth(stage):
+    """A target band-limited at 11 kHz says nothing about what belongs above it: the
+    losses do not see those bands (else the generator would learn to cut the top octave)."""
+    trainer = _trainer(stage)
+    bright = (0.1 * np.random.default_rng(5).standard_normal(RATE // 2)).astype(np.float32)
+    dull = (0.5 * bright).astype(np.float32)
+    x, y = stage.example(TrainingPair(dull, bright, info={"bandwidth_hz": 11_025.0}))
+    bin_hz = np.fft.rfftfreq(stage.stft_config.n_fft, 1.0 / RATE)
+    assert np.all(y[:, bin_hz < 10_000, 2] == 1) and np.all(y[:, bin_hz > 11_025, 2] == 0)
+    emptied = y.copy()
+    emptied[:, bin_hz > 10_500, 1] *= 1e-6       # what lies above its bandwidth changes
+    losses = [float(trainer.test_step((x[np.newaxis], t[np.newaxis]))["loss"])
+              for t in (y, emptied, emptied[..., :2])]   # the last: no bandwidth channel
+    # (The masked bands still count in the loss's denominator when loud: a 1e-4 effect.)
+    assert abs(losses[0] - losses[1]) < 1e-3 and abs(losses[2] - losses[0]) > 0.05, losses
+
+
 def test_resumed_gan_restores_both_optimizers(stage, tmp_path):
     trainer = _trainer(stage)
     x, y = _batch(stage, 2)

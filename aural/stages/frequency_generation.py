@@ -94,7 +94,7 @@ def with_pause(audio: np.ndarray, rate: int, rng: np.random.Generator,
 class FrequencyGenerationConfig(FrequencyExpansionConfig):
     """Settings beyond frequency_expansion's (defaults = the shipped model's)."""
 
-    max_minutes: float = 60.0
+    max_minutes: float = 40.0
     learning_rate: float = 2e-4
     init_from: str | None = "frequency_expansion"
     max_gain_db: float = 12.0
@@ -105,9 +105,10 @@ class FrequencyGenerationConfig(FrequencyExpansionConfig):
     phone_damage: dict[str, Any] | None = field(default_factory=lambda: copy.deepcopy(PHONE_DAMAGE))
     earlier_stages: tuple[str, ...] = ("noise_reduction", "frequency_expansion")
     inference_gain_scale: float = 1.0        # run-time scale of the dB gains (tuned on validation)
-    inference_min_hz: float = 0.0            # gains below it left at 0 dB (tuned on validation)
+    inference_min_hz: float = 0.0            # gains fade out below it (tuned on validation)
     chain_by_content: bool = True            # pairs skip what regenerate skips (music, clean)
-    pause_probability: float = 0.0           # pairs with a span of digital silence (a pause)
+    pause_probability: float = 0.3           # pairs with a span of digital silence (a pause)
+    loss_within_bandwidth: bool = True       # no loss above a target's own bandwidth
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 32, 48, 64], "bottleneck_units": 128, "dilations": [1, 2, 4, 8]})
 
@@ -217,11 +218,18 @@ class FrequencyGeneration(FrequencyExpansion):
         return self.band_unet(output_activation="tanh", n_inputs=2, zero_output=True)
 
     def example(self, pair: TrainingPair) -> tuple[np.ndarray, np.ndarray]:
-        """Input features and mask; per bin the input's and the target's STFT power."""
+        """Input features and mask; per bin the input's and the target's STFT power, and 1
+        where the target recording has content (below its bandwidth less ``margin_hz``)."""
         degraded = self.spectrum(pair.degraded)
         target = self.spectrum(pair.target)
-        powers = np.stack([np.abs(degraded) ** 2, np.abs(target) ** 2], axis=-1)
-        return self.conditioned(self.network_input(degraded), pair.degraded), powers.astype(np.float32)
+        recorded = np.ones(target.shape, np.float32)
+        if self.config.loss_within_bandwidth:
+            bandwidth = float(pair.info.get("bandwidth_hz", self.config.sample_rate / 2.0))
+            bin_hz = np.fft.rfftfreq(self.stft_config.n_fft, 1.0 / self.config.sample_rate)
+            recorded = np.broadcast_to(bin_hz < bandwidth - self.config.margin_hz, target.shape)
+        powers = np.stack([np.abs(degraded) ** 2, np.abs(target) ** 2, recorded], axis=-1)
+        return (self.conditioned(self.network_input(degraded), pair.degraded),
+                powers.astype(np.float32))
 
     def training_model(self) -> Any:
         from aural.gan import GanTrainer
