@@ -63,6 +63,7 @@ class GanTrainer(keras.Model):
                                for s in SCALES]
         self._pool_t = ops.convert_to_tensor(np.asarray(pool, np.float32).T)
         self._expand_t = ops.convert_to_tensor(np.asarray(expand, np.float32).T)
+        self._pool_sums = ops.convert_to_tensor(np.asarray(pool, np.float32).sum(axis=1))
         self.max_gain_db = float(max_gain_db)
         self.adversarial_weight = float(adversarial_weight)
         self.feature_weight = float(feature_weight)
@@ -110,9 +111,7 @@ class GanTrainer(keras.Model):
         the reconstruction and the discriminators must not teach the generator to cut it."""
         if y.shape[-1] < 3:
             return fake
-        recorded = y[..., 2]
-        share = ops.matmul(recorded, self._pool_t) / (
-            ops.matmul(ops.ones_like(recorded), self._pool_t) + 1e-9)
+        share = ops.matmul(y[..., 2], self._pool_t) / (self._pool_sums + 1e-9)
         usable = ops.expand_dims(ops.cast(share > 0.999, "float32"), -1)
         return usable * fake + (1.0 - usable) * real
 
