@@ -12,7 +12,8 @@ Material (test split only, never trained on):
 Every system's output is scored against the clean reference: PESQ-wb, STOI, SI-SDR, LSD
 (whole band and above 4 kHz, after matching the level), DNSMOS P.835 (no reference),
 integrated loudness and its error to the target, true peak, loudness range and the
-real-time factor. Stage orders are compared the same way. Audio of a few items is kept in
+real-time factor. Stage orders are compared the same way, and the chain with a stage dry
+(:data:`LEFT_OUT_IN_TURN`: what that stage adds inside the chain). Audio of a few items is kept in
 ``audio/<item>/<system>.wav`` (plus ``reference.wav``) for ``aural listen build``.
 """
 
@@ -68,6 +69,8 @@ ORDERS = {
                                    "noise_reduction", "source_separation",
                                    "frequency_generation"),
 }
+#: Stages whose worth inside the whole chain is measured: the chain with each one dry.
+LEFT_OUT_IN_TURN = ("frequency_generation",)
 METRICS = ("pesq_wb", "stoi", "si_sdr", "lsd", "lsd_above_4khz", "dnsmos_sig", "dnsmos_bak",
            "dnsmos_ovrl", "loudness_lufs", "loudness_error_lu", "true_peak_dbtp",
            "loudness_range_lu", "rtf")
@@ -161,23 +164,27 @@ def score(reference: np.ndarray, estimate: np.ndarray, target_lufs: float,
 def _systems(orders: bool) -> dict[str, Callable[[np.ndarray, str], np.ndarray]]:
     """System name -> ``fn(degraded mono, content) -> output mono at 48 kHz``."""
     from aural.baselines.chains import available_chains
+    from aural.modelfile import default_model_path
     from aural.regenerate import DEFAULT_LOUDNESS, RegenerateSettings, Regenerator
 
-    def regenerate_with(stages: tuple[str, ...] | None) -> Callable[[np.ndarray, str], np.ndarray]:
+    def regenerate_with(stages: tuple[str, ...] | None, strengths: dict[str, float] | None = None
+                        ) -> Callable[[np.ndarray, str], np.ndarray]:
         cache: dict[str, Regenerator] = {}
 
         def run(degraded: np.ndarray, content: str) -> np.ndarray:
             if content not in cache:
                 cache[content] = Regenerator(RegenerateSettings(
-                    stages=list(stages) if stages else None, content=content))
+                    stages=list(stages) if stages else None, strengths=dict(strengths or {}),
+                    content=content))
             return cache[content].process(degraded[np.newaxis], RATE)[0][0]
         return run
 
     systems: dict[str, Callable[[np.ndarray, str], np.ndarray]] = {
         INPUT: lambda x, content: x, AURAL: regenerate_with(None)}
+    for name in LEFT_OUT_IN_TURN:
+        if default_model_path(name).exists():  # strength 0: the same plan, the stage dry
+            systems[f"AURAL without {name}"] = regenerate_with(None, {name: 0.0})
     if orders:
-        from aural.modelfile import default_model_path
-
         from aural.regenerate import DEFAULT_ORDER
 
         seen = {tuple(n for n in DEFAULT_ORDER if default_model_path(n).exists())}

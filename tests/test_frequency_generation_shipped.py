@@ -1,0 +1,96 @@
+"""The shipped frequency_generation generator on held-out full-band takes (Freesound 33711,
+DAPS m2), through the phone simulator and the earlier stages as `aural regenerate` runs them."""
+
+import numpy as np
+import pytest
+
+from aural.audio_io import load_audio
+from aural.hashing import sha256_file
+from aural.metrics import log_spectral_distance
+from aural.modelfile import default_model_path
+
+RATE = 48_000
+SECONDS = 10.0
+
+
+@pytest.fixture(scope="module")
+def stage():
+    from aural.stages.frequency_generation import FrequencyGeneration
+
+    return FrequencyGeneration.load()
+
+
+def _held_out(shared_data, relative: str) -> np.ndarray:
+    audio, _ = load_audio(shared_data / relative, sample_rate=RATE, mono=True,
+                          duration=SECONDS)
+    return audio[0]
+
+
+def _lsd_before_and_after(stage, name: str, clean: np.ndarray) -> tuple[float, float]:
+    """LSD of the earlier stages' output and of the chain with this stage, on ``clean``
+    through the narrow-band phone of the test set."""
+    from aural.stages.frequency_generation import PHONE_TEST_DAMAGE
+
+    item = stage.phone_item(name, clean, "speech", RATE / 2, "narrow-band phone",
+                            PHONE_TEST_DAMAGE["narrow-band phone"])
+    earlier = stage.earlier_evaluated(item["degraded"], RATE)
+    chain = stage.evaluated(item["degraded"], RATE)
+    return (log_spectral_distance(clean, earlier, RATE),
+            log_spectral_distance(clean, chain, RATE))
+
+
+def test_it_restores_narrow_band_phone_speech(stage, shared_data):
+    clean = _held_out(shared_data, "paired/deepfilternet/clean_freesound_33711.wav")
+    before, after = _lsd_before_and_after(stage, "freesound_33711", clean)
+    assert after < before - 0.5, (before, after)
+
+
+def test_it_does_not_harm_continuous_studio_speech(stage, shared_data):
+    """The generators before loss_within_bandwidth made DAPS m2 1-2 dB worse (README)."""
+    clean = _held_out(shared_data, "paired/daps_excerpt/m2_script1_clean.wav")
+    before, after = _lsd_before_and_after(stage, "daps_m2", clean)
+    assert after < before + 0.5, (before, after)
+
+
+def test_studio_input_is_left_alone_and_silence_stays_silent(stage, shared_data):
+    studio = _held_out(shared_data, "paired/daps_excerpt/m2_script1_clean.wav")
+    np.testing.assert_array_equal(stage.evaluated(studio, RATE),
+                                  stage.earlier_evaluated(studio, RATE))
+    silence = np.zeros(RATE, np.float32)
+    assert np.all(stage.run_channel(silence)["audio"] == 0.0)
+
+
+def test_sidecar_records_the_evaluation_and_the_tuned_settings(stage):
+    sidecar = stage.sidecar
+    assert sidecar["stage"] == "frequency_generation"
+    assert sidecar["config"]["inference_min_hz"] == 1000
+    metrics = sidecar["metrics"]   # held out: the best baseline is the earlier stages alone
+    assert metrics["best_baseline"]["name"].startswith("earlier stages alone")
+    assert metrics["aural"]["lsd"] < metrics["best_baseline"]["lsd"] < metrics["input"]["lsd"]
+    assert sidecar["sha256"] == sha256_file(default_model_path("frequency_generation"))
+
+
+def test_regenerate_runs_it_last_on_a_phone_memo_and_not_on_a_studio_take(shared_data):
+    from aural.regenerate import RegenerateSettings, Regenerator
+
+    runner = Regenerator(RegenerateSettings(content="speech"))
+    memo, rate = load_audio(shared_data / "paired/voicebank_demand/noisy/p232_005.wav")
+    assert [s.name for s in runner.plan(memo, rate).stages][-1] == "frequency_generation"
+    studio, rate = load_audio(shared_data / "paired/daps_excerpt/m2_script1_clean.wav",
+                              duration=SECONDS)
+    skipped = dict(runner.plan(studio, rate).skipped)
+    assert skipped["frequency_generation"].startswith("full band")
+
+
+def test_the_pipeline_evaluation_measures_the_chain_without_it(shared_data):
+    """`aural evaluate pipeline` runs the chain with frequency_generation dry beside the
+    whole chain: same plan and length, a different output on a band-limited memo."""
+    from aural.evaluation_pipeline import AURAL, _systems
+
+    systems = _systems(orders=False)
+    memo, rate = load_audio(shared_data / "paired/voicebank_demand/noisy/p232_005.wav",
+                            sample_rate=RATE, mono=True, duration=3.0)
+    whole = systems[AURAL](memo[0], "speech")
+    without = systems["AURAL without frequency_generation"](memo[0], "speech")
+    assert whole.shape == without.shape
+    assert np.sqrt(np.mean((whole - without) ** 2)) > 1e-4 * np.sqrt(np.mean(whole ** 2))
