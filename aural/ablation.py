@@ -88,7 +88,8 @@ def kept_step(training: dict[str, Any]) -> int | None:
 
 def evaluated_report(stage_name: str, model_path: Path, out_dir: Path, *,
                      progress: bool = True) -> dict[str, Any]:
-    """The model's held-out report without baselines, reused if already measured."""
+    """The model's held-out report without baselines, reused if already measured (the same
+    weights, every metric the stage reports now)."""
     from aural.evaluation import evaluate_stage
     from aural.modelfile import read_sidecar
     from aural.stages import stage_class
@@ -97,7 +98,8 @@ def evaluated_report(stage_name: str, model_path: Path, out_dir: Path, *,
     sha = read_sidecar(model_path).get("sha256")
     if existing.exists():
         report = json.loads(existing.read_text())
-        if sha and report.get("model_sha256") == sha:
+        metrics_now = set(stage_class(stage_name).report_metrics)
+        if sha and report.get("model_sha256") == sha and metrics_now <= set(report["metrics"]):
             return report
     stage = stage_class(stage_name).load(model_path)
     return evaluate_stage(stage, out_dir, with_baselines=False, progress=progress, plots=False)

@@ -12,9 +12,10 @@ Material (test split only, never trained on):
 Every system's output is scored against the clean reference: PESQ-wb, STOI, SI-SDR, LSD
 (whole band and above 4 kHz, after matching the level), DNSMOS P.835 (no reference),
 integrated loudness and its error to the target, true peak, loudness range and the
-real-time factor. Stage orders are compared the same way, and the chain with a stage dry
-(:data:`LEFT_OUT_IN_TURN`: what that stage adds inside the chain). Audio of a few items is kept in
-``audio/<item>/<system>.wav`` (plus ``reference.wav``) for ``aural listen build``.
+real-time factor. Stage orders are compared the same way, and the chain with each stage
+that is off by default (:data:`aural.regenerate.OFF_BY_DEFAULT`) switched on. Audio of a
+few items is kept in ``audio/<item>/<system>.wav`` (plus ``reference.wav``) for
+``aural listen build``.
 """
 
 from __future__ import annotations
@@ -69,8 +70,6 @@ ORDERS = {
                                    "noise_reduction", "source_separation",
                                    "frequency_generation"),
 }
-#: Stages whose worth inside the whole chain is measured: the chain with each one dry.
-LEFT_OUT_IN_TURN = ("frequency_generation",)
 METRICS = ("pesq_wb", "stoi", "si_sdr", "lsd", "lsd_above_4khz", "dnsmos_sig", "dnsmos_bak",
            "dnsmos_ovrl", "loudness_lufs", "loudness_error_lu", "true_peak_dbtp",
            "loudness_range_lu", "rtf")
@@ -165,7 +164,7 @@ def _systems(orders: bool) -> dict[str, Callable[[np.ndarray, str], np.ndarray]]
     """System name -> ``fn(degraded mono, content) -> output mono at 48 kHz``."""
     from aural.baselines.chains import available_chains
     from aural.modelfile import default_model_path
-    from aural.regenerate import DEFAULT_LOUDNESS, RegenerateSettings, Regenerator
+    from aural.regenerate import DEFAULT_LOUDNESS, OFF_BY_DEFAULT, RegenerateSettings, Regenerator
 
     def regenerate_with(stages: tuple[str, ...] | None, strengths: dict[str, float] | None = None
                         ) -> Callable[[np.ndarray, str], np.ndarray]:
@@ -181,9 +180,9 @@ def _systems(orders: bool) -> dict[str, Callable[[np.ndarray, str], np.ndarray]]
 
     systems: dict[str, Callable[[np.ndarray, str], np.ndarray]] = {
         INPUT: lambda x, content: x, AURAL: regenerate_with(None)}
-    for name in LEFT_OUT_IN_TURN:
-        if default_model_path(name).exists():  # strength 0: the same plan, the stage dry
-            systems[f"AURAL without {name}"] = regenerate_with(None, {name: 0.0})
+    for name in OFF_BY_DEFAULT:
+        if default_model_path(name).exists():  # what it would add, the plan's rules and all
+            systems[f"AURAL with {name}"] = regenerate_with(None, {name: 1.0})
     if orders:
         from aural.regenerate import DEFAULT_ORDER
 

@@ -287,6 +287,27 @@ def dnsmos(signal: np.ndarray, sample_rate: int) -> dict[str, float]:
             "dnsmos_ovrl": float(scores["ovrl_mos"])}
 
 
+@lru_cache(maxsize=1)
+def _visqol_audio() -> Any:
+    from visqol.api import VisqolApi  # local: only evaluation needs it
+
+    api = VisqolApi()
+    api.create(mode="audio")  # 48 kHz, the bundled SVR model: no download
+    return api
+
+
+def visqol(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> float:
+    """ViSQOL v3 MOS-LQO (1-5) in audio mode at 48 kHz (visqol-python): a full-reference
+    measure of perceived quality for full-band speech and music; ``nan`` for silence."""
+    reference, estimate = trim_pair(reference, estimate)
+    if _is_silent(reference) or _is_silent(estimate):
+        return float("nan")
+    if sample_rate != 48_000:
+        pair = resample(np.stack([reference, estimate]).astype(np.float32), sample_rate, 48_000)
+        reference, estimate = pair.astype(np.float64)
+    return float(_visqol_audio().measure_from_arrays(reference, estimate, 48_000).moslqo)
+
+
 # ---- alignment and speed -------------------------------------------------------------------
 
 def align(reference: np.ndarray, estimate: np.ndarray, *, max_lag: int,
@@ -437,6 +458,7 @@ METRICS: dict[str, Metric] = {
     "lsd_above_4khz": partial(log_spectral_distance, min_hz=4000.0),
     "lsd_above_8khz": partial(log_spectral_distance, min_hz=8000.0),
     "short_term_loudness_error": short_term_loudness_error_lu,
+    "visqol": visqol,
 }
 
 #: Metrics where lower is better (reports use it to pick the best system).

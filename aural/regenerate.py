@@ -44,6 +44,10 @@ CLEAN_SNR_DB = 44.0
 #: already reaches :data:`aural.dsp.bandwidth.FULL_BAND_HZ` (studio input, which they
 #: would only change; README, frequency_generation).
 BAND_LIMITED_ONLY = ("frequency_generation",)
+#: Stages that ship but join the chain only when asked for (``--strength STAGE=VALUE`` above
+#: 0, or named in ``--stages``): on the pipeline's held-out files they do not yet improve
+#: the whole chain (``aural evaluate pipeline``: "AURAL with ..."; README).
+OFF_BY_DEFAULT = ("frequency_generation",)
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,10 @@ class Regenerator:
         loaded = [self.loaded[name] for name in self.order]
         if self.settings.stages is not None:  # stages named by the user always run
             return StagePlan(loaded, list(self.unavailable), conditions)
-        stages, left_out = stages_to_run(loaded, conditions)
+        off = [s.name for s in loaded if s.name in OFF_BY_DEFAULT
+               and not self.settings.strengths.get(s.name)]
+        stages, left_out = stages_to_run([s for s in loaded if s.name not in off], conditions)
+        left_out += [(name, f"off by default (--strength {name}=1 runs it)") for name in off]
         return StagePlan(stages, list(self.unavailable) + left_out, conditions)
 
     def mastering_settings(self, content: str):

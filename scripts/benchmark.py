@@ -140,8 +140,8 @@ def regenerate_speed(seconds: float) -> dict[str, float]:
     audio = noisy_speech(seconds)[np.newaxis]
     regenerator = Regenerator(RegenerateSettings(content="speech"))
     regenerator.process(audio[:, :RATE], RATE)  # warm-up
-    systems = {f"AURAL regenerate ({', '.join(regenerator.order)})":
-               lambda x: regenerator.process(x, RATE)}
+    chain = [stage.name for stage in regenerator.plan(audio, RATE).stages]  # what runs
+    systems = {f"AURAL regenerate ({', '.join(chain)})": lambda x: regenerator.process(x, RATE)}
     systems.update({name: (lambda c: lambda x: c(x, RATE, -16.0, -1.0))(chain)
                     for name, chain in available_chains().items()})
     out = {}

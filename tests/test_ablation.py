@@ -82,3 +82,24 @@ def test_kept_step_is_the_best_validated_epoch():
                {"step": 600, "val_score": 0.807}]
     assert kept_step({"best_validation_score": 1.799975, "history": history}) == 200
     assert kept_step({"best_validation_score": None, "history": history}) is None
+
+
+def test_an_earlier_report_is_reused_only_if_it_holds_every_metric_reported_now(
+        tmp_path, monkeypatch):
+    import json
+
+    import aural.evaluation
+    from aural.ablation import evaluated_report
+    from aural.stages import stage_class
+
+    model = tmp_path / "gan.h5"
+    model.write_bytes(b"weights")
+    (tmp_path / "gan.json").write_text(json.dumps({"sha256": "abc"}))
+    metrics = list(stage_class("frequency_generation").report_metrics)
+    report = {"model_sha256": "abc", "metrics": metrics}
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    monkeypatch.setattr(aural.evaluation, "evaluate_stage", lambda *a, **k: "measured anew")
+    monkeypatch.setattr(stage_class("frequency_generation"), "load", classmethod(lambda c, p: c))
+    assert evaluated_report("frequency_generation", model, tmp_path) == report
+    (tmp_path / "report.json").write_text(json.dumps({**report, "metrics": metrics[:-1]}))
+    assert evaluated_report("frequency_generation", model, tmp_path) == "measured anew"

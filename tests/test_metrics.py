@@ -167,6 +167,21 @@ def test_tonal_excess_finds_an_added_buzz_but_not_a_change_of_timbre(held_out_sp
     assert measure(buzz) > 10.0
 
 
+def test_visqol_is_high_for_a_copy_and_falls_when_the_band_is_cut(shared_data):
+    from scipy.signal import sosfiltfilt as zero_phase
+
+    from aural.metrics import visqol
+
+    rate = 48_000
+    studio, _ = load_audio(shared_data / "paired/daps_excerpt/m2_script1_clean.wav",
+                           sample_rate=rate, mono=True, duration=4.0)   # full band
+    speech = studio[0]
+    phone = zero_phase(butter(8, 4000, "low", fs=rate, output="sos"), speech)
+    same, cut = visqol(speech, speech, rate), visqol(speech, phone, rate)
+    assert same > 4.5 and cut < same - 1.5, (same, cut)
+    assert np.isnan(visqol(np.zeros(rate), speech[:rate], rate))
+
+
 def test_best_baseline_is_the_lowest_where_lower_is_better():
     from aural.evaluation import best_baseline
 

@@ -17,10 +17,12 @@ from aural.commands._options import (allow_truncated_option, bit_depth_option, o
 @click.option("--stages", default=None, metavar="LIST",
               help="Comma-separated stages to run, in this order, or 'none' (mastering only) "
                    "[default: every stage with a shipped model, in the measured best order, "
-                   "leaving noise_reduction out of music and of already clean takes; stages "
-                   "named here always run].")
+                   "leaving noise_reduction out of music and of already clean takes, and "
+                   "frequency_generation out unless --strength asks for it; stages named "
+                   "here always run].")
 @click.option("--strength", "strengths", multiple=True, metavar="STAGE=VALUE",
-              help="Dry/wet of one stage, 0 to 1 (repeatable), e.g. noise_reduction=0.7.")
+              help="Dry/wet of one stage, 0 to 1 (repeatable), e.g. noise_reduction=0.7; "
+                   "frequency_generation=1 switches that stage on (off by default).")
 @click.option("--content", type=click.Choice(["auto", "speech", "music"]), default="auto",
               show_default=True,
               help="What the recording is. Music keeps its accompaniment (noise_reduction runs "
@@ -76,6 +78,7 @@ def command(input_path: Path, output_path: Path | None, stages: str | None,
       aural regenerate song.mp3 song.wav --content music --stems stems/
       aural regenerate recordings/ regenerated/ --stages noise_reduction,frequency_expansion
       aural regenerate memo.wav out.wav --strength noise_reduction=0.6 --sample-rate input
+      aural regenerate memo.wav out.wav --strength frequency_generation=1  # timbre stage on
       aural regenerate archive/ regenerated/ --cluster ray://head.example:10001
     """
     from aural.regenerate import parse_loudness, parse_stages, parse_strengths

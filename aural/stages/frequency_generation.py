@@ -121,7 +121,7 @@ class FrequencyGeneration(FrequencyExpansion):
     description = ("Restores studio timbre after bandwidth extension: a GAN-trained band U-Net "
                    "predicts per-band gains in +-12 dB, applied to the 48 kHz STFT; it starts "
                    "as the identity.")
-    report_metrics = ("lsd", "lsd_above_4khz", "pesq_wb", "dnsmos_ovrl", "si_sdr",
+    report_metrics = ("lsd", "lsd_above_4khz", "pesq_wb", "visqol", "dnsmos_ovrl", "si_sdr",
                       "energy_above_reference_db", "tonal_excess_db")
     transfer_skip = ("head",)   # frequency_expansion's head predicts power, ours gains
 
@@ -332,14 +332,15 @@ class FrequencyGeneration(FrequencyExpansion):
 
     def item_metrics(self, item: dict[str, Any], estimate: np.ndarray) -> dict[str, float]:
         """frequency_expansion's (LSD to the file's bandwidth, energy added above it), LSD
-        above 4 kHz, the strongest added tonal line, and DNSMOS on speech."""
-        from aural.metrics import dnsmos, log_spectral_distance, tonal_excess_db
+        above 4 kHz, the strongest added tonal line, ViSQOL, and DNSMOS on speech."""
+        from aural.metrics import dnsmos, log_spectral_distance, tonal_excess_db, visqol
 
         rate, reference, top = self.config.sample_rate, item["reference"], item["bandwidth_hz"]
         scores = super().item_metrics(item, estimate)
         scores["lsd_above_4khz"] = log_spectral_distance(reference, estimate, rate,
                                                          min_hz=4000.0, max_hz=top)
         scores["tonal_excess_db"] = tonal_excess_db(reference, estimate, rate, max_hz=top)
+        scores["visqol"] = visqol(reference, estimate, rate)
         scores["dnsmos_ovrl"] = (dnsmos(estimate, rate)["dnsmos_ovrl"]
                                  if "speech" in item["group"] else float("nan"))
         return scores
