@@ -203,9 +203,17 @@ class Regenerator:
         for name in names:
             if not default_model_path(name).exists():
                 self.unavailable.append((name, "no shipped model"))
-                continue
-            self.loaded[name] = stage_class(name).load()
+            elif self._off_by_default(name):
+                self.unavailable.append((name, f"off by default (--strength {name}=1 runs it)"))
+            else:
+                self.loaded[name] = stage_class(name).load()
         self.order = [n for n in names if n in self.loaded]
+
+    def _off_by_default(self, name: str) -> bool:
+        """A stage of :data:`OFF_BY_DEFAULT` that neither ``--stages`` nor ``--strength``
+        asked for."""
+        return (name in OFF_BY_DEFAULT and self.settings.stages is None
+                and not self.settings.strengths.get(name))
 
     # ---- decisions ---------------------------------------------------------------------------
     def plan(self, audio_head: np.ndarray, rate: int) -> StagePlan:
@@ -214,10 +222,7 @@ class Regenerator:
         loaded = [self.loaded[name] for name in self.order]
         if self.settings.stages is not None:  # stages named by the user always run
             return StagePlan(loaded, list(self.unavailable), conditions)
-        off = [s.name for s in loaded if s.name in OFF_BY_DEFAULT
-               and not self.settings.strengths.get(s.name)]
-        stages, left_out = stages_to_run([s for s in loaded if s.name not in off], conditions)
-        left_out += [(name, f"off by default (--strength {name}=1 runs it)") for name in off]
+        stages, left_out = stages_to_run(loaded, conditions)
         return StagePlan(stages, list(self.unavailable) + left_out, conditions)
 
     def mastering_settings(self, content: str):

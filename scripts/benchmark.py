@@ -97,8 +97,10 @@ def streaming_memory(hours: float) -> dict[str, float]:
 def _peak_run(args: list[str]) -> tuple[float, float, str]:
     """Run the aural CLI in a child process; (wall seconds, peak RSS in MB, stdout)."""
     code = ("import resource, sys; from aural.cli import main\n"
-            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-            "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "status = 0\ntry:\n    main(sys.argv[1:])\n"
+            "except SystemExit as stop:\n    status = stop.code or 0\n"
+            "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+            "sys.exit(status)")
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -112,7 +114,7 @@ def stage_costs(minutes: tuple[float, ...] = (1.0, 10.0)) -> dict[str, dict[str,
     """`aural apply STAGE` on held-out noisy speech of each length, for every shipped stage:
     wall time, real-time factor and peak memory (the same peak for both lengths = flat)."""
     from aural.modelfile import default_model_path
-    from aural.stages import STAGES
+    from aural.stages import STAGES, stage_class
 
     out = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -122,7 +124,8 @@ def stage_costs(minutes: tuple[float, ...] = (1.0, 10.0)) -> dict[str, dict[str,
             for stage in STAGES:
                 if not default_model_path(stage).exists():
                     continue
-                target = Path(folder) / f"{stage}_{length:g}"  # a folder for stem stages
+                stems = len(stage_class(stage).outputs) > 1  # written into a folder
+                target = Path(folder) / f"{stage}_{length:g}{'' if stems else '.wav'}"
                 wall, peak, _ = _peak_run(["apply", stage, str(source), str(target),
                                            "--no-progress"])
                 out[f"{stage}, {length:g} min"] = {"wall_seconds": wall,

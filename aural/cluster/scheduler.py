@@ -103,7 +103,7 @@ class _Dispatcher:
         if info["problem"]:
             raise AuralError(info["problem"])
         if info["unavailable"] and not self.told_skips:
-            self.notice("skipping (no shipped model yet): " + ", ".join(info["unavailable"]))
+            self.notice("skipping " + "; ".join(info["unavailable"]))
             self.told_skips = True
 
     def _lost(self, actor: Any, job: Job | None) -> Iterator[tuple[Job, dict[str, Any]]]:

@@ -82,7 +82,8 @@ class RegenerateWorker:
 
     def describe(self) -> dict[str, Any]:
         """Which stages this worker skips, or why it cannot work."""
-        skipped = [name for name, _ in self.regenerator.unavailable] if self.regenerator else []
+        skipped = ([f"{name}: {why}" for name, why in self.regenerator.unavailable]
+                   if self.regenerator else [])
         return {"problem": self.problem, "unavailable": skipped}
 
     def regenerate(self, input_path: str, output_path: str) -> dict[str, Any]:

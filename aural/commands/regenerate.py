@@ -100,9 +100,8 @@ def command(input_path: Path, output_path: Path | None, stages: str | None,
         from aural.regenerate import Regenerator
 
         regenerator = Regenerator(settings)
-        if regenerator.unavailable:
-            click.echo("skipping (no shipped model yet): "
-                       + ", ".join(name for name, _ in regenerator.unavailable), err=True)
+        for name, why in regenerator.unavailable:
+            click.echo(f"skipping {name}: {why}", err=True)
         reports = _run_jobs(regenerator, jobs, show)
     if report_path is not None:
         from aural.modelfile import write_json_atomic
@@ -239,7 +238,7 @@ def _summary(report: dict) -> str:
     m = report["mastering"]
     stages = ", ".join(report["stages"]) or "no stage"
     left_out = [f"{s['stage']} left out ({s['why']})" for s in report.get("skipped_stages", [])
-                if s["why"] != "no shipped model"]
+                if not s["why"].startswith(("no shipped model", "off by default"))]  # said once
     stages = "; ".join([stages] + left_out)
 
     def level(value, unit):
