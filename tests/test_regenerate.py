@@ -59,6 +59,10 @@ def test_regenerate_a_memo_hits_loudness_and_true_peak(shared_data, tmp_path):
     data = json.loads(report.read_text())
     assert "noise_reduction" in data["stages"] and data["content"] == "speech"
     assert data["mastering"]["loudness_after_lufs"] == pytest.approx(-16.0, abs=0.5)
+    # A shipped stage that is off by default is named once, with how to switch it on.
+    assert ("skipping frequency_generation: off by default "
+            "(--strength frequency_generation=1 runs it)") in result.stderr
+    assert "frequency_generation" not in result.stdout
     assert memo.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.wav", "memo.wav", "report.json"]
 
