@@ -176,15 +176,22 @@ def stages_to_run(stages: list[Any], conditions: Conditions
 
 @dataclass
 class StagePlan:
-    """Which stages run (loaded), which were skipped and why, and what that rests on."""
+    """Which stages run (loaded), which were left out and why, and what that rests on:
+    ``unavailable`` for every recording (not loaded), ``left_out`` for this one."""
 
     stages: list[Any]
-    skipped: list[tuple[str, str]]
+    unavailable: list[tuple[str, str]]
+    left_out: list[tuple[str, str]]
     conditions: Conditions
 
     @property
     def content(self) -> str:
         return self.conditions.content
+
+    def skipped_entries(self) -> list[dict[str, Any]]:
+        """The report's skipped stages; ``for_this_file`` marks those decided per recording."""
+        return ([{"stage": n, "why": why, "for_this_file": False} for n, why in self.unavailable]
+                + [{"stage": n, "why": why, "for_this_file": True} for n, why in self.left_out])
 
 
 class Regenerator:
@@ -221,9 +228,9 @@ class Regenerator:
         conditions = recording_conditions(audio_head, rate, self.settings.content)
         loaded = [self.loaded[name] for name in self.order]
         if self.settings.stages is not None:  # stages named by the user always run
-            return StagePlan(loaded, list(self.unavailable), conditions)
+            return StagePlan(loaded, list(self.unavailable), [], conditions)
         stages, left_out = stages_to_run(loaded, conditions)
-        return StagePlan(stages, list(self.unavailable) + left_out, conditions)
+        return StagePlan(stages, list(self.unavailable), left_out, conditions)
 
     def mastering_settings(self, content: str):
         """The mix-and-master settings for this content."""
@@ -265,7 +272,7 @@ class Regenerator:
                 "estimated_snr_db": round(snr_db, 1) if np.isfinite(snr_db) else None,
                 "detected_cutoff_hz": round(cutoff_hz),
                 "stages": [s.name for s in plan.stages],
-                "skipped_stages": [{"stage": n, "why": why} for n, why in plan.skipped],
+                "skipped_stages": plan.skipped_entries(),
                 "strengths": {s.name: self.settings.strengths.get(s.name, 1.0)
                               for s in plan.stages},
                 "chain_seconds": round(chain_seconds, 3), "output_sample_rate": out_rate,

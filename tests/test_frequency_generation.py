@@ -253,7 +253,56 @@ def _identity_stage(name: str, ran: list[str]):
         return {"audio": x}
 
     return SimpleNamespace(name=name, outputs=("audio",), run_channel=run,
-                           evaluated=lambda x, rate: run(x)["audio"])
+                           process=lambda x, rate: run(x[0])["audio"][None])
+
+
+def _splitting_stage(ran: list[str]):
+    """A stand-in for source_separation: half the input is voice, half background."""
+    from types import SimpleNamespace
+
+    def run(x):
+        ran.append("source_separation")
+        return {"voice": 0.5 * x, "background": 0.5 * x}
+
+    return SimpleNamespace(name="source_separation", outputs=("voice", "background"),
+                           run_channel=run,
+                           process=lambda x, rate: {k: v[None] for k, v in run(x[0]).items()})
+
+
+def test_after_a_separation_the_target_is_its_voice_and_the_evaluation_remixes():
+    """In the chain this stage gets the separation's voice and the background is mixed back
+    under its output: pairs aim at the separation's voice of the clean recording, and the
+    evaluation scores the remix, as `aural regenerate` writes it."""
+    from aural.mastering.stems import remix
+    from aural.regenerate import DEFAULT_BACKGROUND_DB
+    from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
+
+    stage = FrequencyGeneration(FrequencyGenerationConfig(network=TINY, full_band_probability=1.0))
+    ran = []
+    stage.__dict__["earlier"] = [_identity_stage("frequency_expansion", ran), _splitting_stage(ran)]
+    pair = stage.make_pair(np.random.default_rng(0), _pool())
+    # An undamaged pair: the input is the clean excerpt's voice (half of it), and so is the
+    # target (unseparated, it would be twice the input).
+    np.testing.assert_allclose(pair.degraded, pair.target, rtol=1e-6)
+    assert ran == ["frequency_expansion", "source_separation", "source_separation"]
+
+    speech = (0.1 * np.random.default_rng(5).standard_normal(3 * RATE)).astype(np.float32)
+    expected = remix({"voice": 0.5 * speech, "background": 0.5 * speech}, RATE,
+                     DEFAULT_BACKGROUND_DB["speech"])[0]
+    assert stage.through_earlier(speech, RATE).runs_here is False      # full band: left out
+    np.testing.assert_allclose(stage.evaluated(speech, RATE), expected, rtol=1e-5)
+    np.testing.assert_allclose(stage.earlier_evaluated(speech, RATE), expected, rtol=1e-5)
+    assert np.std(expected) < 0.7 * np.std(speech)     # the background was turned down
+
+
+def test_pairs_carry_the_splits_noise_and_room_recordings():
+    from aural.stages.frequency_expansion import FullBandPool
+    from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
+
+    pool = FullBandPool([np.zeros(RATE, np.float32)], [24_000.0], np.ones(1), ["x"], 1, "x")
+    FrequencyGeneration(FrequencyGenerationConfig(network=TINY)).add_noise_and_rooms(pool, "train")
+    assert len(pool.noises) >= 10 and len(pool.rirs) >= 3 and pool.file_count > 10
+    assert all(n.ndim == 1 and len(n) > RATE // 2 for n in pool.noises) and pool.fingerprint != "x"
 
 
 def test_pairs_skip_the_stages_regenerate_skips_on_music_and_clean_takes():

@@ -78,13 +78,13 @@ def test_regenerate_runs_it_last_when_asked_and_never_on_a_studio_take(shared_da
     memo, rate = load_audio(shared_data / "paired/voicebank_demand/noisy/p232_005.wav")
     default = Regenerator(RegenerateSettings(content="speech")).plan(memo, rate)
     assert "frequency_generation" not in [s.name for s in default.stages]
-    assert dict(default.skipped)["frequency_generation"].startswith("off by default")
+    assert dict(default.unavailable)["frequency_generation"].startswith("off by default")
     asked = Regenerator(RegenerateSettings(content="speech",
                                            strengths={"frequency_generation": 1.0}))
     assert [s.name for s in asked.plan(memo, rate).stages][-1] == "frequency_generation"
     studio, rate = load_audio(shared_data / "paired/daps_excerpt/m2_script1_clean.wav",
                               duration=SECONDS)
-    skipped = dict(asked.plan(studio, rate).skipped)
+    skipped = dict(asked.plan(studio, rate).left_out)
     assert skipped["frequency_generation"].startswith("full band")
 
 

@@ -63,6 +63,8 @@ def test_regenerate_a_memo_hits_loudness_and_true_peak(shared_data, tmp_path):
     assert ("skipping frequency_generation: off by default "
             "(--strength frequency_generation=1 runs it)") in result.stderr
     assert "frequency_generation" not in result.stdout
+    assert [s["for_this_file"] for s in data["skipped_stages"]
+            if s["stage"] == "frequency_generation"] == [False]
     assert memo.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.wav", "memo.wav", "report.json"]
 
@@ -136,7 +138,7 @@ def test_a_clean_recording_skips_noise_reduction_unless_asked_for(shared_data):
     assert plan.conditions.snr_db >= CLEAN_SNR_DB
     assert "noise_reduction" not in [s.name for s in plan.stages]
     assert any(name == "noise_reduction" and why.startswith("clean:")
-               for name, why in plan.skipped)
+               for name, why in plan.left_out)
     plan = runner.plan(noisy, rate)
     assert plan.conditions.snr_db < CLEAN_SNR_DB - 20
     assert plan.stages[0].name == "noise_reduction"
@@ -154,7 +156,7 @@ def test_a_drum_stem_reads_as_music_and_keeps_noise_reduction_out(shared_data):
     plan = Regenerator(RegenerateSettings()).plan(drums, rate)
     assert plan.content == "music", plan.conditions.content_note
     assert "noise_reduction" not in [s.name for s in plan.stages]
-    assert ("noise_reduction", "music: would treat the accompaniment as noise") in plan.skipped
+    assert ("noise_reduction", "music: would treat the accompaniment as noise") in plan.left_out
 
 
 def test_skip_reasons_by_content_noise_floor_and_band():

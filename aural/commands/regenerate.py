@@ -238,7 +238,7 @@ def _summary(report: dict) -> str:
     m = report["mastering"]
     stages = ", ".join(report["stages"]) or "no stage"
     left_out = [f"{s['stage']} left out ({s['why']})" for s in report.get("skipped_stages", [])
-                if not s["why"].startswith(("no shipped model", "off by default"))]  # said once
+                if s.get("for_this_file", True)]   # the others are said once, at the start
     stages = "; ".join([stages] + left_out)
 
     def level(value, unit):

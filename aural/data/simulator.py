@@ -718,6 +718,48 @@ def _prepare_out_dir(out_dir: Path, split: str) -> list[dict[str, Any]]:
     return list(old.get("pairs", []))
 
 
+@dataclass
+class NoiseAndRooms:
+    """Noise recordings and room responses of one split, with their names; unreadable
+    files are left out and named in ``skipped``."""
+
+    noises: list[np.ndarray] = field(default_factory=list)
+    noise_names: list[str] = field(default_factory=list)
+    rirs: list[np.ndarray] = field(default_factory=list)
+    rir_names: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def noise_and_room_recordings(recordings: Iterable[Any], sample_rate: int, *, noise: bool = True,
+                              reverb: bool = True) -> NoiseAndRooms:
+    """The noise recordings (mono) and room responses among catalogue ``recordings``, at
+    ``sample_rate``: what :func:`simulate` takes as ``noises`` and ``rirs``."""
+    from aural.audio_io import load_audio
+
+    found = NoiseAndRooms()
+    for recording in recordings:
+        if not ((noise and recording.kind == "noise") or (reverb and recording.kind == "rir")):
+            continue
+        try:
+            audio, _ = load_audio(recording.path, sample_rate=sample_rate,
+                                  mono=recording.kind == "noise")
+        except AuralError:
+            found.skipped.append(_recording_name(recording.path))
+            continue
+        if recording.kind == "noise":
+            found.noises.append(audio[0])
+            found.noise_names.append(_recording_name(recording.path))
+            continue
+        # Each channel of a stereo (or binaural) response is a room of its own; averaging
+        # them would comb-filter the direct path.
+        for channel, response in enumerate(audio):
+            if np.any(response):
+                found.rirs.append(response)
+                suffix = f"#{channel}" if audio.shape[0] > 1 else ""
+                found.rir_names.append(_recording_name(recording.path) + suffix)
+    return found
+
+
 def simulate_dataset(out_dir: str | Path, *, split: str = "train", sample_rate: int = 48000,
                      pairs_per_file: int = 2, segment_seconds: float | None = None,
                      seed: int = 0, config: DamageConfig = DamageConfig(),
@@ -764,32 +806,10 @@ def simulate_dataset(out_dir: str | Path, *, split: str = "train", sample_rate: 
     if not clean_recordings:
         raise AuralError(f"no clean {'/'.join(kinds)} recordings in the {split!r} split")
 
-    skipped: list[str] = []
-    noises, noise_names = [], []
-    if config.noise.enabled:
-        for recording in (r for r in recordings if r.kind == "noise"):
-            try:
-                audio, _ = load_audio(recording.path, sample_rate=sample_rate, mono=True)
-            except AuralError:
-                skipped.append(_recording_name(recording.path))
-                continue
-            noises.append(audio[0])
-            noise_names.append(_recording_name(recording.path))
-    rirs, rir_names = [], []
-    if config.reverb.enabled:
-        for recording in (r for r in recordings if r.kind == "rir"):
-            try:
-                audio, _ = load_audio(recording.path, sample_rate=sample_rate)
-            except AuralError:
-                skipped.append(_recording_name(recording.path))
-                continue
-            # Each channel of a stereo (or binaural) response is a room of its own; averaging
-            # them would comb-filter the direct path.
-            for channel, response in enumerate(audio):
-                if np.any(response):
-                    rirs.append(response)
-                    suffix = f"#{channel}" if audio.shape[0] > 1 else ""
-                    rir_names.append(_recording_name(recording.path) + suffix)
+    rooms = noise_and_room_recordings(recordings, sample_rate, noise=config.noise.enabled,
+                                      reverb=config.reverb.enabled)
+    noises, noise_names, rirs, rir_names = rooms.noises, rooms.noise_names, rooms.rirs, rooms.rir_names
+    skipped = list(rooms.skipped)
 
     pairs: list[dict[str, Any]] = []
     used_ids: set[str] = set()

@@ -62,6 +62,8 @@ class FullBandPool:
     file_count: int
     fingerprint: str
     contents: list[str] = field(default_factory=list)   # "speech" or "music", where known
+    noises: list[np.ndarray] = field(default_factory=list)   # noise recordings of the split
+    rirs: list[np.ndarray] = field(default_factory=list)     # room responses of the split
 
     def content(self, index: int) -> str:
         """Speech or music: what recording ``index`` is (speech when not known)."""

@@ -3,11 +3,12 @@
 It sees what the earlier stages leave of a phone recording (generated high bands that are
 plausible but flat, a phone microphone's boxy balance, codec smear, denoising residue):
 its pairs are clean recordings through the phone simulator (``phone_damage``: microphone,
-codec - real ones via ffmpeg -, mild noise), then the shipped noise_reduction and
-frequency_expansion. A band U-Net generator predicts a gain per band and frame in
+codec - real ones via ffmpeg -, recorded noise and rooms), then the shipped stages that
+`aural regenerate` runs before it; after a separation the target is the same separation's
+voice of the clean recording. A band U-Net generator predicts a gain per band and frame in
 +-12 dB, applied to the input's STFT; its head starts at zero, so an untrained generator
-is the identity and a trained one can leave good audio alone (the residual path). It shares frequency_expansion's band layout and input (log
-band power and the missing-band mask), so its encoder and bottleneck start from the
+is the identity and a trained one can leave good audio alone (the residual path). It
+shares frequency_expansion's band layout and input (log band power and the missing-band mask), so its encoder and bottleneck start from the
 shipped frequency_expansion weights (the paper's transfer learning). Training is
 adversarial (:mod:`aural.gan`): multi-scale spectral discriminators, least-squares and
 feature-matching losses, and an L1 log-band-power reconstruction; ``adversarial_weight``
@@ -40,14 +41,31 @@ TEST_FILES_PER_SOURCE = 3
 #: Earlier-stage outputs kept for evaluation and sweeps (about 2 MB per 10 s test item).
 EARLIER_OUTPUTS_KEPT = 64
 
-#: Training damage (simulator settings): a cheap microphone's response, a codec (a real
-#: encoder through ffmpeg for half of them) and mild noise, which the earlier stages then
-#: repair as far as they can; what is left is this stage's to fix.
+#: Training damage (simulator settings): what a phone recording brings to the chain - a
+#: cheap microphone's response, a codec (a real encoder through ffmpeg for half of them),
+#: recorded noise down to 5 dB SNR and rooms (of the training split), automatic gain and
+#: over-compression -, which the earlier stages then repair as far as they can; what they
+#: leave (denoising residue, a compressor's pumping, a separation's smear) is this stage's
+#: to fix. The pipeline evaluation's kinds of damage, milder on the whole.
 PHONE_DAMAGE: dict[str, dict[str, Any]] = {
-    "noise": {"probability": 0.5, "snr_db": [20.0, 40.0]},
+    "reverb": {"probability": 0.3, "wet": [0.2, 0.6]},
+    "noise": {"probability": 0.8, "snr_db": [5.0, 35.0]},
     "mic_response": {"probability": 0.8},
+    "agc": {"probability": 0.3},
+    "over_compression": {"probability": 0.3},
     "codec": {"probability": 0.9, "ffmpeg_probability": 0.5, "bundled_ffmpeg": True,
               "codecs": ["amr_nb", "mp3", "opus"]}}
+
+#: Until 2026-12-04 (the first shipped generator): synthetic mild noise only, no rooms,
+#: and pairs through noise_reduction and frequency_expansion alone.
+MILD_PHONE_DAMAGE: dict[str, dict[str, Any]] = {
+    "noise": {"probability": 0.5, "snr_db": [20.0, 40.0]},
+    "mic_response": {"probability": 0.8},
+    "codec": PHONE_DAMAGE["codec"]}
+
+#: The stages `aural regenerate` runs before this one, in its order.
+EARLIER_STAGES = ("noise_reduction", "dynamic_compression", "frequency_expansion",
+                  "source_separation")
 
 #: The test set's phone damage, one item per file and kind, drawn from a seed of the file's
 #: name: every microphone and noise, and a band-limit to 4 kHz or a real low-rate codec.
@@ -91,6 +109,37 @@ def with_pause(audio: np.ndarray, rate: int, rng: np.random.Generator,
 
 
 @dataclass
+class EarlierOutput:
+    """What the chain's earlier stages make of a test input: the voice this stage gets, and
+    a separation's other outputs, which `aural regenerate` mixes back under it."""
+
+    voice: np.ndarray                       # 1-D
+    others: dict[str, np.ndarray]           # output name -> 1-D; empty without a separation
+    background_db: float | None             # their level under the voice (regenerate's mix)
+    rate: int
+    runs_here: bool                         # whether regenerate runs this stage after them
+
+    def remixed(self, voice: np.ndarray) -> np.ndarray:
+        """``voice`` (this stage's output or the earlier stages') with the others back under
+        it at ``background_db``."""
+        from aural.mastering.stems import VOICE, remix
+
+        if not self.others:
+            return voice
+        return remix({VOICE: voice, **self.others}, self.rate, self.background_db)[0]
+
+
+def _first_and_others(stage: Any, out: Any, others: dict[str, np.ndarray]
+                      ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A stage's ``process`` output split into its first output (1-D, passed on down the
+    chain) and its other outputs (kept, as the chain keeps them, beside ``others``)."""
+    if not isinstance(out, dict):
+        return out[0], others
+    first, *rest = stage.outputs
+    return out[first][0], {**others, **{name: out[name][0] for name in rest}}
+
+
+@dataclass
 class FrequencyGenerationConfig(FrequencyExpansionConfig):
     """Settings beyond frequency_expansion's (defaults = the shipped model's)."""
 
@@ -103,7 +152,8 @@ class FrequencyGenerationConfig(FrequencyExpansionConfig):
     reconstruction_weight: float = 45.0
     full_band_probability: float = 0.15     # pairs left undamaged: "leave it alone"
     phone_damage: dict[str, Any] | None = field(default_factory=lambda: copy.deepcopy(PHONE_DAMAGE))
-    earlier_stages: tuple[str, ...] = ("noise_reduction", "frequency_expansion")
+    earlier_stages: tuple[str, ...] = EARLIER_STAGES
+    recorded_noise: bool = True              # the split's noise and room recordings in pairs
     inference_gain_scale: float = 1.0        # run-time scale of the dB gains (tuned on validation)
     inference_min_hz: float = 0.0            # gains fade out below it (tuned on validation)
     chain_by_content: bool = True            # pairs skip what regenerate skips (music, clean)
@@ -138,7 +188,24 @@ class FrequencyGeneration(FrequencyExpansion):
     def load_training_pool(self, split: str) -> FullBandPool:
         """frequency_expansion's pool, each recording's content decided as `aural regenerate`
         decides it (from its first minute), so that pairs go through the stages it would run."""
-        return self.with_contents(super().load_training_pool(split))
+        pool = self.with_contents(super().load_training_pool(split))
+        if self.config.recorded_noise and self.config.phone_damage is not None:
+            self.add_noise_and_rooms(pool, split)
+        return pool
+
+    def add_noise_and_rooms(self, pool: FullBandPool, split: str) -> None:
+        """The split's noise recordings and room responses, for the phone damage (without
+        them the simulator makes hiss, hum and synthetic rooms)."""
+        from aural.data.simulator import noise_and_room_recordings
+        from aural.data.sources import catalogue
+        from aural.hashing import data_fingerprint
+
+        recordings = catalogue(split=split, kinds=("noise", "rir"))
+        found = noise_and_room_recordings(recordings, self.config.sample_rate)
+        pool.noises, pool.rirs = found.noises, found.rirs
+        paths = [str(r.path) for r in recordings]
+        pool.file_count += len(paths)
+        pool.fingerprint = data_fingerprint([pool.fingerprint, *paths])
 
     def add_user_recordings(self, pool: FullBandPool, recordings: list[np.ndarray]) -> None:
         super().add_user_recordings(pool, recordings)
@@ -172,15 +239,29 @@ class FrequencyGeneration(FrequencyExpansion):
         """The earlier stages of :meth:`chain_for`."""
         return [stage for stage in self.chain_for(signal, rate, content) if stage is not self]
 
-    def after_earlier_stages(self, signal: np.ndarray, content: str | None = None) -> np.ndarray:
-        """``signal`` (1-D, at the stage's rate) through the earlier stages, as in the chain
-        (without ``chain_by_content``: through all of them, as the first models were trained)."""
+    def earlier_stages_for_pair(self, signal: np.ndarray, content: str | None = None
+                                ) -> list[Any]:
+        """The earlier stages a training input goes through: as in the chain (without
+        ``chain_by_content``: all of them, as the first models were trained)."""
+        if not self.config.chain_by_content:
+            return list(self.earlier)
+        return self.earlier_for(np.asarray(signal, np.float32), self.config.sample_rate, content)
+
+    @staticmethod
+    def through(stages: list[Any], signal: np.ndarray) -> np.ndarray:
+        """``signal`` (1-D, at the stages' rate) through ``stages``, keeping the first output
+        of each: the voice of a separation, which the chain passes on to this stage."""
         signal = np.asarray(signal, np.float32)
-        stages = (self.earlier_for(signal, self.config.sample_rate, content)
-                  if self.config.chain_by_content else self.earlier)
         for stage in stages:
             signal = stage.run_channel(signal)[stage.outputs[0]]
         return np.asarray(signal, np.float32)
+
+    def separated_target(self, stages: list[Any], target: np.ndarray) -> np.ndarray:
+        """The target for a voice this stage gets from a separation: the same separation of
+        the clean recording (for speech about the recording itself; for a song its voice,
+        which is all that this stage sees of it in the chain)."""
+        separations = [stage for stage in stages if len(stage.outputs) > 1]
+        return self.through(separations, target) if separations else target
 
     @cached_property
     def damage(self) -> Any:
@@ -207,11 +288,12 @@ class FrequencyGeneration(FrequencyExpansion):
             degraded = clean
             if rng.random() >= self.config.full_band_probability:
                 degraded, _ = simulate(clean, self.config.sample_rate, rng, self.damage,
-                                       noises=[], rirs=[])
+                                       noises=pool.noises, rirs=pool.rirs)
             pair = TrainingPair(degraded, clean,
                                 info={"bandwidth_hz": bandwidth, "content": content})
-        degraded = self.after_earlier_stages(pair.degraded, pair.info.get("content"))
-        return TrainingPair(degraded, pair.target, info=pair.info)
+        stages = self.earlier_stages_for_pair(pair.degraded, pair.info.get("content"))
+        return TrainingPair(self.through(stages, pair.degraded),
+                            self.separated_target(stages, pair.target), info=pair.info)
 
     # ---- network -----------------------------------------------------------------------------
     def build_model(self) -> Any:
@@ -267,35 +349,43 @@ class FrequencyGeneration(FrequencyExpansion):
         return np.clip(octaves + 1.0, 0.0, 1.0).astype(np.float32)
 
     def evaluated(self, degraded: np.ndarray, rate: int) -> np.ndarray:
-        """The earlier stages, then this one, as `aural regenerate` runs them (:meth:`chain_for`):
-        what the chain does to a phone recording."""
-        earlier_output, runs_here = self.through_earlier(degraded, rate)
-        return super().evaluated(earlier_output, rate) if runs_here else earlier_output
+        """The earlier stages, then this one, as `aural regenerate` runs them (:meth:`chain_for`;
+        after a separation on the voice, with the background back under it as its mix puts
+        it): what the chain does to a phone recording."""
+        earlier = self.through_earlier(degraded, rate)
+        voice = super().evaluated(earlier.voice, rate) if earlier.runs_here else earlier.voice
+        return earlier.remixed(voice)
 
     def earlier_evaluated(self, degraded: np.ndarray, rate: int) -> np.ndarray:
         """A 1-D test input through the earlier stages alone, those that `aural regenerate`
-        would run on it (its content decided from the audio, as there)."""
-        return self.through_earlier(degraded, rate)[0]
+        would run on it (its content decided from the audio, as there), remixed as there."""
+        earlier = self.through_earlier(degraded, rate)
+        return earlier.remixed(earlier.voice)
 
-    def through_earlier(self, degraded: np.ndarray, rate: int) -> tuple[np.ndarray, bool]:
-        """A test input through the earlier stages of :meth:`chain_for`, and whether this
-        stage runs after them. Kept per input: an evaluation asks for each item twice (the
-        stage and the earlier-stages row) and a sweep once per value, and only this stage's
-        settings change between those calls."""
+    def through_earlier(self, degraded: np.ndarray, rate: int) -> "EarlierOutput":
+        """A test input through the earlier stages of :meth:`chain_for`. Kept per input: an
+        evaluation asks for each item twice (the stage and the earlier-stages row) and a
+        sweep once per value, and only this stage's settings change between those calls."""
+        from aural.regenerate import DEFAULT_BACKGROUND_DB, recording_conditions
+
         key = (hashlib.sha1(np.ascontiguousarray(degraded).tobytes()).hexdigest(), rate,
                tuple(id(stage) for stage in self.earlier))
         if key not in self._earlier_outputs:
+            conditions = recording_conditions(degraded, rate, "auto")
             chain = self.chain_for(degraded, rate)
+            voice, others = degraded, {}
             for stage in chain:
                 if stage is not self:
-                    degraded = stage.evaluated(degraded, rate)
+                    voice, others = _first_and_others(stage, stage.process(voice[None], rate),
+                                                      others)
             if len(self._earlier_outputs) >= EARLIER_OUTPUTS_KEPT:
                 self._earlier_outputs.pop(next(iter(self._earlier_outputs)))  # the oldest
-            self._earlier_outputs[key] = (degraded, self in chain)
+            self._earlier_outputs[key] = EarlierOutput(
+                voice, others, DEFAULT_BACKGROUND_DB[conditions.content], rate, self in chain)
         return self._earlier_outputs[key]
 
     @cached_property
-    def _earlier_outputs(self) -> dict[tuple[Any, ...], tuple[np.ndarray, bool]]:
+    def _earlier_outputs(self) -> dict[tuple[Any, ...], "EarlierOutput"]:
         return {}
 
     # ---- evaluation --------------------------------------------------------------------------
