@@ -34,6 +34,8 @@ RATE = 48_000
 INPUT = "input (unprocessed)"
 AURAL = "AURAL regenerate"
 SEVERITIES = ("mild", "moderate", "severe")
+#: Word clips per memo in the validation items.
+WORDS_PER_MEMO = 8
 #: Damage per severity (simulator settings; each damage fires with the given probability).
 _SEVERITY_DAMAGE: dict[str, dict[str, dict[str, Any]]] = {
     "mild": {"reverb": {"probability": 0.3, "wet": [0.2, 0.4]},
@@ -82,16 +84,19 @@ def _damage(severity: str):
     return DamageConfig.from_dict(_SEVERITY_DAMAGE[severity])
 
 
-def pipeline_items(*, max_speech_files: int | None = None) -> list[dict[str, Any]]:
-    """The held-out items: dicts with name, group, content, degraded and reference (mono,
-    48 kHz)."""
+def pipeline_items(*, max_speech_files: int | None = None, split: str = "test"
+                   ) -> list[dict[str, Any]]:
+    """The held-out items of ``split``: dicts with name, group, content, degraded and
+    reference (mono, 48 kHz). "test" adds the real iPad take; "validation" (for choosing
+    between models without looking at the test items) has two sentences only, so its word
+    clips are joined into memos as well."""
     from aural.audio_io import load_audio
     from aural.data.simulator import simulate
     from aural.data.sources import catalogue, shared_data_dir
 
     items = []
     daps = shared_data_dir() / "paired" / "daps_excerpt"
-    if (daps / "m2_script1_ipad_confroom1.wav").exists():
+    if split == "test" and (daps / "m2_script1_ipad_confroom1.wav").exists():
         from aural.metrics import align
 
         clean = load_audio(daps / "m2_script1_clean.wav", sample_rate=RATE, mono=True)[0][0]
@@ -100,20 +105,22 @@ def pipeline_items(*, max_speech_files: int | None = None) -> list[dict[str, Any
         reference, _ = align(ipad, clean, max_lag=RATE // 10, correct_polarity=True)
         items.append({"name": "daps_m2_ipad", "group": "real device (DAPS iPad)",
                       "content": "speech", "degraded": ipad, "reference": reference})
-    held = catalogue(split="test")
+    held = catalogue(split=split)
     noises = [load_audio(r.path, sample_rate=RATE, mono=True)[0][0] for r in held
               if r.kind == "noise"]
     rirs = [load_audio(r.path, sample_rate=RATE, mono=True)[0][0] for r in held if r.kind == "rir"]
-    speech = [r for r in held if r.kind == "speech" and not r.source.startswith("klettres_")
+    speech = [(r.path.stem, load_audio(r.path, sample_rate=RATE, mono=True)[0][0]) for r in held
+              if r.kind == "speech" and not r.source.startswith("klettres_")
               and r.source != "daps_m2"]
+    if split == "validation":
+        speech += _word_memos([r for r in held if r.source.startswith("klettres_")])
     speech = speech[:max_speech_files] if max_speech_files else speech
-    for index, recording in enumerate(speech):
-        clean = load_audio(recording.path, sample_rate=RATE, mono=True)[0][0]
+    for index, (name, clean) in enumerate(speech):
         clean = (clean * 0.1 / (np.sqrt(np.mean(clean ** 2)) + 1e-9)).astype(np.float32)
         for severity in SEVERITIES:
             rng = np.random.default_rng([index, SEVERITIES.index(severity), 7])
             degraded, _ = simulate(clean, RATE, rng, _damage(severity), noises=noises, rirs=rirs)
-            items.append({"name": f"{recording.path.stem}@{severity}",
+            items.append({"name": f"{name}@{severity}",
                           "group": f"speech, {severity} phone damage", "content": "speech",
                           "degraded": degraded, "reference": clean})
     songs: dict[str, list[np.ndarray]] = {}
@@ -128,6 +135,21 @@ def pipeline_items(*, max_speech_files: int | None = None) -> list[dict[str, Any
         items.append({"name": f"{song}@moderate", "group": "music, moderate phone damage",
                       "content": "music", "degraded": degraded, "reference": clean})
     return items
+
+
+def _word_memos(clips: list[Any], words: int = WORDS_PER_MEMO) -> list[tuple[str, np.ndarray]]:
+    """Catalogue word recordings joined, ``words`` at a time, into memos with 0.3-s pauses."""
+    from aural.audio_io import load_audio
+
+    pause = np.zeros(int(0.3 * RATE), np.float32)
+    memos = []
+    for start in range(0, len(clips) - words + 1, words):
+        group = clips[start:start + words]
+        parts = [part for clip in group
+                 for part in (load_audio(clip.path, sample_rate=RATE, mono=True)[0][0], pause)]
+        memos.append((f"{group[0].source}_{group[0].path.stem}+{words - 1}",
+                      np.concatenate(parts).astype(np.float32)))
+    return memos
 
 
 def score(reference: np.ndarray, estimate: np.ndarray, target_lufs: float,
@@ -160,13 +182,16 @@ def score(reference: np.ndarray, estimate: np.ndarray, target_lufs: float,
     return out
 
 
-def _systems(orders: bool) -> dict[str, Callable[[np.ndarray, str], np.ndarray]]:
-    """System name -> ``fn(degraded mono, content) -> output mono at 48 kHz``."""
+def _systems(orders: bool, models: dict[str, Path] | None = None
+             ) -> dict[str, Callable[[np.ndarray, str], np.ndarray]]:
+    """System name -> ``fn(degraded mono, content) -> output mono at 48 kHz``; ``models``
+    (stage -> .h5) adds the chain with each of them in place of the shipped one."""
     from aural.baselines.chains import available_chains
     from aural.modelfile import default_model_path
     from aural.regenerate import DEFAULT_LOUDNESS, OFF_BY_DEFAULT, RegenerateSettings, Regenerator
 
-    def regenerate_with(stages: tuple[str, ...] | None, strengths: dict[str, float] | None = None
+    def regenerate_with(stages: tuple[str, ...] | None, strengths: dict[str, float] | None = None,
+                        chosen: dict[str, Path] | None = None
                         ) -> Callable[[np.ndarray, str], np.ndarray]:
         cache: dict[str, Regenerator] = {}
 
@@ -174,7 +199,7 @@ def _systems(orders: bool) -> dict[str, Callable[[np.ndarray, str], np.ndarray]]
             if content not in cache:
                 cache[content] = Regenerator(RegenerateSettings(
                     stages=list(stages) if stages else None, strengths=dict(strengths or {}),
-                    content=content))
+                    content=content, models=dict(chosen or {})))
             return cache[content].process(degraded[np.newaxis], RATE)[0][0]
         return run
 
@@ -183,6 +208,9 @@ def _systems(orders: bool) -> dict[str, Callable[[np.ndarray, str], np.ndarray]]
     for name in OFF_BY_DEFAULT:
         if default_model_path(name).exists():  # what it would add, the plan's rules and all
             systems[f"AURAL with {name}"] = regenerate_with(None, {name: 1.0})
+    for name, path in (models or {}).items():
+        systems[f"AURAL with {name} from {Path(path).name}"] = regenerate_with(
+            None, None, {name: Path(path)})
     if orders:
         from aural.regenerate import DEFAULT_ORDER
 
@@ -200,17 +228,19 @@ def _systems(orders: bool) -> dict[str, Callable[[np.ndarray, str], np.ndarray]]
 
 
 def evaluate_pipeline(out_dir: str | Path, *, limit: int | None = None, orders: bool = True,
-                      progress: bool = True, keep_audio: int = 4,
-                      dnsmos: bool = True) -> dict[str, Any]:
-    """Run every system on every item; write report.json, report.md, PNGs and audio."""
+                      progress: bool = True, keep_audio: int = 4, dnsmos: bool = True,
+                      split: str = "test", models: dict[str, Path] | None = None
+                      ) -> dict[str, Any]:
+    """Run every system on every item of ``split``; write report.json, report.md, PNGs and
+    audio. ``models`` (stage -> .h5): the chain with each in place of the shipped one."""
     from aural.regenerate import DEFAULT_LOUDNESS
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    items = pipeline_items()
+    items = pipeline_items(split=split)
     if limit is not None:
         items = items[:limit]
-    systems = _systems(orders)
+    systems = _systems(orders, models)
     rows, pictured = [], {}
     bar = _bar(progress, len(items))
     for index, item in enumerate(items):
@@ -230,7 +260,7 @@ def evaluate_pipeline(out_dir: str | Path, *, limit: int | None = None, orders: 
             bar.update(1)
     if bar is not None:
         bar.close()
-    report = _report(rows, items, systems)
+    report = {**_report(rows, items, systems), "split": split}
     write_json_atomic(out_dir / "report.json", report)
     (out_dir / "report.md").write_text(markdown_report(report))
     _plots(out_dir, items[0], pictured)
@@ -268,7 +298,8 @@ def markdown_report(report: dict[str, Any]) -> str:
     """Tables of means, overall and per group."""
     from aural.evaluation import markdown_tables
 
-    header = [f"# The whole pipeline: {report['items']} held-out files", "",
+    held = "held-out" if report.get("split", "test") == "test" else report["split"]
+    header = [f"# The whole pipeline: {report['items']} {held} files", "",
               f"Measured {report['measured']} by `aural evaluate pipeline`; means over files. "
               "Lower is better for lsd, loudness error and rtf; higher for the rest. "
               "Loudness targets: -16 LUFS speech, -14 LUFS music; true-peak ceiling -1 dBTP."]

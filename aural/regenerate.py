@@ -89,6 +89,7 @@ class RegenerateSettings:
     output_rate: int | str = PIPELINE_SAMPLE_RATE   # or "input"
     bit_depth: str = "24"
     stems_dir: Path | None = None
+    models: dict[str, Path] = field(default_factory=dict)   # stage -> .h5 instead of the shipped
 
 
 def parse_loudness(value: str) -> float:
@@ -123,6 +124,24 @@ def parse_strengths(pairs: tuple[str, ...] | list[str]) -> dict[str, float]:
             raise AuralError(f"--strength {name} must be between 0 and 1, got {value!r}")
         strengths[name] = strength
     return strengths
+
+
+def parse_models(pairs: tuple[str, ...] | list[str]) -> dict[str, Path]:
+    """``("frequency_generation=my.h5", ...)`` -> ``{"frequency_generation": Path("my.h5")}``,
+    each stage known and each file there (whether it is that stage's model is checked when
+    it loads)."""
+    from aural.stages import STAGES
+
+    models: dict[str, Path] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in STAGES or not value:
+            raise AuralError(f"--model expects STAGE=PATH with a stage from "
+                             f"{', '.join(STAGES)}, got {pair!r}")
+        if not Path(value).is_file():
+            raise AuralError("no such model file", path=value)
+        models[name] = Path(value)
+    return models
 
 
 def parse_stages(value: str | None) -> list[str] | None:
@@ -208,19 +227,20 @@ class Regenerator:
         self.loaded: dict[str, Any] = {}
         self.unavailable: list[tuple[str, str]] = []
         for name in names:
-            if not default_model_path(name).exists():
+            path = self.settings.models.get(name, default_model_path(name))
+            if not path.exists():
                 self.unavailable.append((name, "no shipped model"))
             elif self._off_by_default(name):
                 self.unavailable.append((name, f"off by default (--strength {name}=1 runs it)"))
             else:
-                self.loaded[name] = stage_class(name).load()
+                self.loaded[name] = stage_class(name).load(path)
         self.order = [n for n in names if n in self.loaded]
 
     def _off_by_default(self, name: str) -> bool:
-        """A stage of :data:`OFF_BY_DEFAULT` that neither ``--stages`` nor ``--strength``
-        asked for."""
+        """A stage of :data:`OFF_BY_DEFAULT` that neither ``--stages``, ``--strength`` nor
+        ``--model`` asked for."""
         return (name in OFF_BY_DEFAULT and self.settings.stages is None
-                and not self.settings.strengths.get(name))
+                and not self.settings.strengths.get(name) and name not in self.settings.models)
 
     # ---- decisions ---------------------------------------------------------------------------
     def plan(self, audio_head: np.ndarray, rate: int) -> StagePlan:

@@ -32,6 +32,8 @@ def _memo(shared_data, tmp_path, name="memo.wav", seconds=4.0, rate=16_000):
     (["--strength", "nonsense"], "STAGE=VALUE"),
     (["--loudness", "loud"], "--loudness"),
     (["--sample-rate", "1000"], "--sample-rate"),
+    (["--model", "noise_reduction"], "STAGE=PATH"),
+    (["--model", "noise_reduction=missing.h5"], "no such model file"),
 ])
 def test_bad_options_get_one_line_before_tensorflow(shared_data, tmp_path, args, message):
     memo = _memo(shared_data, tmp_path)

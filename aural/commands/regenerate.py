@@ -23,6 +23,10 @@ from aural.commands._options import (allow_truncated_option, bit_depth_option, o
 @click.option("--strength", "strengths", multiple=True, metavar="STAGE=VALUE",
               help="Dry/wet of one stage, 0 to 1 (repeatable), e.g. noise_reduction=0.7; "
                    "frequency_generation=1 switches that stage on (off by default).")
+@click.option("--model", "models", multiple=True, metavar="STAGE=PATH",
+              help="Use this .h5 for STAGE instead of the shipped one (repeatable), e.g. a "
+                   "model from `aural train STAGE --output PATH`; it also switches on a stage "
+                   "that is off by default.")
 @click.option("--content", type=click.Choice(["auto", "speech", "music"]), default="auto",
               show_default=True,
               help="What the recording is. Music keeps its accompaniment (noise_reduction runs "
@@ -57,7 +61,7 @@ from aural.commands._options import (allow_truncated_option, bit_depth_option, o
 @allow_truncated_option()
 @progress_option()
 def command(input_path: Path, output_path: Path | None, stages: str | None,
-            strengths: tuple[str, ...], content: str, loudness: str | None, true_peak: float,
+            strengths: tuple[str, ...], models: tuple[str, ...], content: str, loudness: str | None, true_peak: float,
             reference: Path | None, background_db: str | None, no_eq: bool,
             sample_rate: int | str,
             bit_depth: str, stems_dir: Path | None, report_path: Path | None,
@@ -79,16 +83,17 @@ def command(input_path: Path, output_path: Path | None, stages: str | None,
       aural regenerate recordings/ regenerated/ --stages noise_reduction,frequency_expansion
       aural regenerate memo.wav out.wav --strength noise_reduction=0.6 --sample-rate input
       aural regenerate memo.wav out.wav --strength frequency_generation=1  # timbre stage on
+      aural regenerate memo.wav out.wav --model noise_reduction=runs/my_nr.h5
       aural regenerate archive/ regenerated/ --cluster ray://head.example:10001
     """
-    from aural.regenerate import parse_loudness, parse_stages, parse_strengths
+    from aural.regenerate import parse_loudness, parse_models, parse_stages, parse_strengths
 
     # Everything about the command line and the paths is checked before TensorFlow loads.
     settings = _settings(stages=parse_stages(stages), strengths=parse_strengths(strengths),
                          content=content, loudness=parse_loudness(loudness) if loudness else None,
                          true_peak=true_peak, reference=reference, background_db=background_db,
                          eq=not no_eq, sample_rate=sample_rate, bit_depth=bit_depth,
-                         stems_dir=stems_dir)
+                         stems_dir=stems_dir, models=parse_models(models))
     if cluster is not None:
         _check_cluster(cluster, input_path)
     jobs = _jobs(input_path, output_path, overwrite, bit_depth, allow_truncated)
@@ -119,7 +124,7 @@ def command(input_path: Path, output_path: Path | None, stages: str | None,
 
 
 def _settings(*, stages, strengths, content, loudness, true_peak, reference, background_db, eq,
-              sample_rate, bit_depth, stems_dir):
+              sample_rate, bit_depth, stems_dir, models):
     from aural.audio_io import audio_info
     from aural.errors import AuralError
     from aural.regenerate import RegenerateSettings
@@ -140,7 +145,7 @@ def _settings(*, stages, strengths, content, loudness, true_peak, reference, bac
                               loudness_lufs=loudness, true_peak_dbtp=true_peak,
                               reference=reference, background_db=background, eq=eq,
                               output_rate=sample_rate, bit_depth=bit_depth,
-                              stems_dir=stems_dir)
+                              stems_dir=stems_dir, models=models)
 
 
 def _jobs(input_path: Path, output_path: Path | None, overwrite: bool, bit_depth: str,
