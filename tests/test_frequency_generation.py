@@ -1,6 +1,7 @@
 """frequency_generation: the GAN trainer learns, resumes with both optimizers, and the
 generator it ships needs none of the training code."""
 
+import copy
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from aural.stages.base import TrainingPair
+from aural.stages.frequency_generation import PHONE_DAMAGE
 
 RATE = 48_000
 TINY = {"channels": [4, 8], "bottleneck_units": 8, "dilations": [1]}
@@ -179,7 +181,8 @@ def _pool(seconds: float = 4.0):
 def test_phone_pairs_carry_the_damage_and_undamaged_pairs_stay_clean():
     from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
 
-    config = FrequencyGenerationConfig(network=TINY, earlier_stages=(), full_band_probability=0.0)
+    config = FrequencyGenerationConfig(network=TINY, earlier_stages=(), full_band_probability=0.0,
+                                       phone_damage=copy.deepcopy(PHONE_DAMAGE["mild"]))
     config.phone_damage["codec"]["ffmpeg_probability"] = 0.0   # band-limit: no ffmpeg needed
     config.phone_damage["codec"]["probability"] = 1.0
     stage = FrequencyGeneration(config)
@@ -224,6 +227,23 @@ def test_codec_test_items_go_through_a_real_encoder():
     assert coded["damage"]["codec"]["method"] == "ffmpeg"
     assert coded["damage"]["codec"]["codec"] in ("amr_nb", "mp3", "opus")
     assert coded["cutoff_hz"] <= 8000.0 and coded["group"] == "codec phone music"
+
+
+def test_damage_recipes_by_name():
+    """"mild" is the shipped generator's damage; "chain" adds rooms and gain damage with
+    heavier noise; an unknown name is refused with the choices."""
+    from aural.errors import AuralError
+    from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
+
+    def damage(name):
+        return FrequencyGeneration(FrequencyGenerationConfig(network=TINY,
+                                                             phone_damage=name)).damage
+
+    mild, chain = damage("mild"), damage("chain")
+    assert not mild.reverb.enabled and chain.reverb.enabled and chain.agc.enabled
+    assert min(chain.noise.snr_db) < min(mild.noise.snr_db)
+    with pytest.raises(AuralError, match="mild, chain"):
+        damage("loud")
 
 
 def test_real_codecs_without_ffmpeg_are_refused_with_a_way_out(monkeypatch):
@@ -390,7 +410,8 @@ def test_a_pause_is_silent_in_the_target_and_filled_by_the_phone_noise():
     assert paused.max() == 1.0 and np.all(np.abs(np.diff(paused)) <= 1 / 479)  # faded edges
 
     config = FrequencyGenerationConfig(network=TINY, earlier_stages=(), full_band_probability=0.0,
-                                       pause_probability=1.0)
+                                       pause_probability=1.0,
+                                       phone_damage=copy.deepcopy(PHONE_DAMAGE["chain"]))
     config.phone_damage["codec"]["ffmpeg_probability"] = 0.0
     config.phone_damage["noise"]["probability"] = 1.0
     pair = FrequencyGeneration(config).make_pair(np.random.default_rng(0), _pool())

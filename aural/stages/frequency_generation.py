@@ -3,9 +3,9 @@
 It sees what the earlier stages leave of a phone recording (generated high bands that are
 plausible but flat, a phone microphone's boxy balance, codec smear, denoising residue):
 its pairs are clean recordings through the phone simulator (``phone_damage``: microphone,
-codec - real ones via ffmpeg -, recorded noise and rooms), then the shipped stages that
-`aural regenerate` runs before it; after a separation the target is the same separation's
-voice of the clean recording. A band U-Net generator predicts a gain per band and frame in
+codec - real ones via ffmpeg -, noise; the "chain" recipe adds recorded noise, rooms and
+gain damage), then the shipped ``earlier_stages`` as `aural regenerate` runs them; after a
+separation the target is the same separation's voice of the clean recording. A band U-Net generator predicts a gain per band and frame in
 +-12 dB, applied to the input's STFT; its head starts at zero, so an untrained generator
 is the identity and a trained one can leave good audio alone (the residual path). It
 shares frequency_expansion's band layout and input (log band power and the missing-band mask), so its encoder and bottleneck start from the
@@ -41,31 +41,30 @@ TEST_FILES_PER_SOURCE = 3
 #: Earlier-stage outputs kept for evaluation and sweeps (about 2 MB per 10 s test item).
 EARLIER_OUTPUTS_KEPT = 64
 
-#: Training damage (simulator settings): what a phone recording brings to the chain - a
-#: cheap microphone's response, a codec (a real encoder through ffmpeg for half of them),
-#: recorded noise down to 5 dB SNR and rooms (of the training split), automatic gain and
-#: over-compression -, which the earlier stages then repair as far as they can; what they
-#: leave (denoising residue, a compressor's pumping, a separation's smear) is this stage's
-#: to fix. The pipeline evaluation's kinds of damage, milder on the whole.
-PHONE_DAMAGE: dict[str, dict[str, Any]] = {
-    "reverb": {"probability": 0.3, "wet": [0.2, 0.6]},
-    "noise": {"probability": 0.8, "snr_db": [5.0, 35.0]},
-    "mic_response": {"probability": 0.8},
-    "agc": {"probability": 0.3},
-    "over_compression": {"probability": 0.3},
-    "codec": {"probability": 0.9, "ffmpeg_probability": 0.5, "bundled_ffmpeg": True,
-              "codecs": ["amr_nb", "mp3", "opus"]}}
+_CODECS: dict[str, Any] = {"probability": 0.9, "ffmpeg_probability": 0.5, "bundled_ffmpeg": True,
+                           "codecs": ["amr_nb", "mp3", "opus"]}
 
-#: Until 2026-12-04 (the first shipped generator): synthetic mild noise only, no rooms,
-#: and pairs through noise_reduction and frequency_expansion alone.
-MILD_PHONE_DAMAGE: dict[str, dict[str, Any]] = {
-    "noise": {"probability": 0.5, "snr_db": [20.0, 40.0]},
-    "mic_response": {"probability": 0.8},
-    "codec": PHONE_DAMAGE["codec"]}
+#: Training damage (simulator settings) by name, for ``phone_damage``:
+#: "mild" (the shipped generator's): a cheap microphone's response, a codec (a real encoder
+#: through ffmpeg for half of them) and mild noise, which the earlier stages then repair as
+#: far as they can; what is left is this stage's to fix.
+#: "chain": what the pipeline evaluation's phone chain brings, milder on the whole -
+#: recorded noise down to 5 dB SNR and rooms (with ``recorded_noise``, of the training
+#: split), automatic gain and over-compression besides the microphone and codec - so that
+#: the residue of every earlier stage (denoising, a compressor's pumping, a separation's
+#: smear) is in the pairs.
+PHONE_DAMAGE: dict[str, dict[str, dict[str, Any]]] = {
+    "mild": {"noise": {"probability": 0.5, "snr_db": [20.0, 40.0]},
+             "mic_response": {"probability": 0.8}, "codec": _CODECS},
+    "chain": {"reverb": {"probability": 0.3, "wet": [0.2, 0.6]},
+              "noise": {"probability": 0.8, "snr_db": [5.0, 35.0]},
+              "mic_response": {"probability": 0.8}, "agc": {"probability": 0.3},
+              "over_compression": {"probability": 0.3}, "codec": _CODECS}}
 
-#: The stages `aural regenerate` runs before this one, in its order.
-EARLIER_STAGES = ("noise_reduction", "dynamic_compression", "frequency_expansion",
-                  "source_separation")
+#: The stages `aural regenerate` runs before this one, in its order (``earlier_stages``
+#: for the "chain" recipe; the shipped generator's pairs went through the first and third).
+CHAIN_BEFORE = ("noise_reduction", "dynamic_compression", "frequency_expansion",
+                "source_separation")
 
 #: The test set's phone damage, one item per file and kind, drawn from a seed of the file's
 #: name: every microphone and noise, and a band-limit to 4 kHz or a real low-rate codec.
@@ -151,9 +150,9 @@ class FrequencyGenerationConfig(FrequencyExpansionConfig):
     feature_weight: float = 2.0
     reconstruction_weight: float = 45.0
     full_band_probability: float = 0.15     # pairs left undamaged: "leave it alone"
-    phone_damage: dict[str, Any] | None = field(default_factory=lambda: copy.deepcopy(PHONE_DAMAGE))
-    earlier_stages: tuple[str, ...] = EARLIER_STAGES
-    recorded_noise: bool = True              # the split's noise and room recordings in pairs
+    phone_damage: str | dict[str, Any] | None = "mild"   # a PHONE_DAMAGE name, settings or None
+    earlier_stages: tuple[str, ...] = ("noise_reduction", "frequency_expansion")
+    recorded_noise: bool = False             # the split's noise and room recordings in pairs
     inference_gain_scale: float = 1.0        # run-time scale of the dB gains (tuned on validation)
     inference_min_hz: float = 0.0            # gains fade out below it (tuned on validation)
     chain_by_content: bool = True            # pairs skip what regenerate skips (music, clean)
@@ -269,7 +268,13 @@ class FrequencyGeneration(FrequencyExpansion):
         and no ffmpeg runs here (the pairs would silently differ from the shipped model's)."""
         from aural.data.simulator import DamageConfig
 
-        damage = DamageConfig.from_settings(self.config.phone_damage or {})
+        settings = self.config.phone_damage or {}
+        if isinstance(settings, str):
+            if settings not in PHONE_DAMAGE:
+                raise AuralError(f"phone_damage must be one of {', '.join(PHONE_DAMAGE)}, "
+                                 f"simulator settings or null, not {settings!r}")
+            settings = PHONE_DAMAGE[settings]
+        damage = DamageConfig.from_settings(copy.deepcopy(settings))
         require_ffmpeg(damage, "phone damage", hint=", or --set phone_damage=null for "
                                                      "band-limited pairs")
         return damage
