@@ -33,7 +33,7 @@ class NoiseReductionConfig(SpectralConfig):
     batch_size: int = 24
     learning_rate: float = 2e-3
     steps_per_epoch: int = 200
-    max_minutes: float = 90.0
+    max_minutes: float = 28.0
     snr_range_db: tuple[float, float] = (-5.0, 25.0)
     clean_probability: float = 0.08        # examples with no noise: teaches "do no harm"
     synthetic_noise_probability: float = 0.2
@@ -50,7 +50,6 @@ class NoiseReductionConfig(SpectralConfig):
     speech_collections: list[str] = field(default_factory=list)  # opt-in speech, e.g. ["gcompris"]
     reverb_probability: float = 0.0        # speech through a room first; the target stays dry
     validation_metric: str = "si_sdr"      # what picks the kept weights: "si_sdr" or "pesq_wb"
-    auxiliary_voice_weight: float = 0.3    # the voice-share head: README ablation, shipped
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 32, 48, 64], "bottleneck_units": 128, "dilations": [1, 2, 4, 8]})
 
