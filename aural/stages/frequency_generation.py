@@ -5,11 +5,12 @@ plausible but flat, a phone microphone's boxy balance, codec smear, denoising re
 its pairs are clean recordings through the phone simulator (``phone_damage``: microphone,
 codec - real ones via ffmpeg -, noise; the "chain" recipe adds recorded noise, rooms and
 gain damage), then the shipped ``earlier_stages`` as `aural regenerate` runs them; after a
-separation the target is the same separation's voice of the clean recording. A band U-Net generator predicts a gain per band and frame in
-+-12 dB, applied to the input's STFT; its head starts at zero, so an untrained generator
-is the identity and a trained one can leave good audio alone (the residual path). It
-shares frequency_expansion's band layout and input (log band power and the missing-band mask), so its encoder and bottleneck start from the
-shipped frequency_expansion weights (the paper's transfer learning). Training is
+separation the target is the same separation's voice of the clean recording. A band U-Net
+generator predicts a gain per band and frame in +-12 dB, applied to the input's STFT; its
+head starts at zero, so an untrained generator is the identity and a trained one can
+leave good audio alone (the residual path). It shares frequency_expansion's band layout
+and input (log band power and the missing-band mask), so its encoder and bottleneck start
+from the shipped frequency_expansion weights (the paper's transfer learning). Training is
 adversarial (:mod:`aural.gan`): multi-scale spectral discriminators, least-squares and
 feature-matching losses, and an L1 log-band-power reconstruction; ``adversarial_weight``
 0 is the no-GAN ablation. Only the generator ships.
@@ -60,11 +61,6 @@ PHONE_DAMAGE: dict[str, dict[str, dict[str, Any]]] = {
               "noise": {"probability": 0.8, "snr_db": [5.0, 35.0]},
               "mic_response": {"probability": 0.8}, "agc": {"probability": 0.3},
               "over_compression": {"probability": 0.3}, "codec": _CODECS}}
-
-#: The stages `aural regenerate` runs before this one, in its order (``earlier_stages``
-#: for the "chain" recipe; the shipped generator's pairs went through the first and third).
-CHAIN_BEFORE = ("noise_reduction", "dynamic_compression", "frequency_expansion",
-                "source_separation")
 
 #: The test set's phone damage, one item per file and kind, drawn from a seed of the file's
 #: name: every microphone and noise, and a band-limit to 4 kHz or a real low-rate codec.
@@ -229,9 +225,14 @@ class FrequencyGeneration(FrequencyExpansion):
         ``signal``: it leaves out those that treat a music accompaniment as noise,
         noise_reduction when the recording is already clean, and this stage when it is
         full band. ``content`` None: decided from the signal, as there."""
-        from aural.regenerate import recording_conditions, stages_to_run
+        from aural.regenerate import recording_conditions
 
-        conditions = recording_conditions(signal, rate, content or "auto")
+        return self.chain_in(recording_conditions(signal, rate, content or "auto"))
+
+    def chain_in(self, conditions: Any) -> list[Any]:
+        """:meth:`chain_for` a recording in these :class:`aural.regenerate.Conditions`."""
+        from aural.regenerate import stages_to_run
+
         return stages_to_run([*self.earlier, self], conditions)[0]
 
     def earlier_for(self, signal: np.ndarray, rate: int, content: str | None = None) -> list[Any]:
@@ -377,7 +378,7 @@ class FrequencyGeneration(FrequencyExpansion):
                tuple(id(stage) for stage in self.earlier))
         if key not in self._earlier_outputs:
             conditions = recording_conditions(degraded, rate, "auto")
-            chain = self.chain_for(degraded, rate)
+            chain = self.chain_in(conditions)
             voice, others = degraded, {}
             for stage in chain:
                 if stage is not self:
