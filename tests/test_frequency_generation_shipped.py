@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from aural.audio_io import load_audio
+from aural.evaluation import best_setting
 from aural.hashing import sha256_file
 from aural.metrics import log_spectral_distance
 from aural.modelfile import default_model_path
@@ -67,7 +68,11 @@ def test_studio_input_is_left_alone_and_silence_stays_silent(stage, shared_data)
 def test_sidecar_records_the_evaluation_and_the_tuned_settings(stage):
     sidecar = stage.sidecar
     assert sidecar["stage"] == "frequency_generation"
-    assert sidecar["config"]["inference_min_hz"] == 1000
+    tuning = sidecar["inference_min_hz_tuning"]   # the recorded validation sweep chose it
+    assert tuning["split"] == "validation"
+    chosen = best_setting(tuning["results"], tuning["metric"], lower_is_better=True,
+                          guard=tuning["guard"])
+    assert float(chosen) == sidecar["config"]["inference_min_hz"] < RATE
     metrics = sidecar["metrics"]   # held out: the best baseline is the earlier stages alone
     assert metrics["best_baseline"]["name"].startswith("earlier stages alone")
     assert metrics["aural"]["lsd"] < metrics["best_baseline"]["lsd"] < metrics["input"]["lsd"]

@@ -61,7 +61,8 @@ from aural.commands._options import (allow_truncated_option, bit_depth_option, o
 @allow_truncated_option()
 @progress_option()
 def command(input_path: Path, output_path: Path | None, stages: str | None,
-            strengths: tuple[str, ...], models: tuple[str, ...], content: str, loudness: str | None, true_peak: float,
+            strengths: tuple[str, ...], models: tuple[str, ...], content: str,
+            loudness: str | None, true_peak: float,
             reference: Path | None, background_db: str | None, no_eq: bool,
             sample_rate: int | str,
             bit_depth: str, stems_dir: Path | None, report_path: Path | None,
