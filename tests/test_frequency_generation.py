@@ -319,9 +319,14 @@ def test_pairs_carry_the_splits_noise_and_room_recordings():
     from aural.stages.frequency_expansion import FullBandPool
     from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
 
+    from aural.data.sources import catalogue
+
     pool = FullBandPool([np.zeros(RATE, np.float32)], [24_000.0], np.ones(1), ["x"], 1, "x")
     FrequencyGeneration(FrequencyGenerationConfig(network=TINY)).add_noise_and_rooms(pool, "train")
-    assert len(pool.noises) >= 10 and len(pool.rirs) >= 3 and pool.file_count > 10
+    recordings = catalogue(split="train", kinds=("noise", "rir"))   # more after fetch-data
+    noises = [r for r in recordings if r.kind == "noise"]
+    assert len(pool.noises) == len(noises) >= 2 and pool.file_count == 1 + len(recordings)
+    assert len(pool.rirs) >= len(recordings) - len(noises) >= 3   # stereo rooms count twice
     assert all(n.ndim == 1 and len(n) > RATE // 2 for n in pool.noises) and pool.fingerprint != "x"
 
 
