@@ -68,11 +68,14 @@ def test_studio_input_is_left_alone_and_silence_stays_silent(stage, shared_data)
 def test_sidecar_records_the_evaluation_and_the_tuned_settings(stage):
     sidecar = stage.sidecar
     assert sidecar["stage"] == "frequency_generation"
-    tuning = sidecar["inference_min_hz_tuning"]   # the recorded validation sweep chose it
-    assert tuning["split"] == "validation"
-    chosen = best_setting(tuning["results"], tuning["metric"], lower_is_better=True,
-                          guard=tuning["guard"])
-    assert float(chosen) == sidecar["config"]["inference_min_hz"] < RATE
+    for field in ("inference_min_hz", "inference_gain_scale"):   # recorded sweeps chose them
+        tuning = sidecar[f"{field}_tuning"]
+        assert tuning["split"] == "validation"
+        chosen = best_setting(tuning["results"], tuning["metric"], lower_is_better=True,
+                              guard=tuning["guard"])
+        assert float(chosen) == sidecar["config"][field]
+    config = sidecar["config"]
+    assert config["inference_min_hz"] < RATE and config["inference_gain_scale"] > 0   # not off
     metrics = sidecar["metrics"]   # held out: the best baseline is the earlier stages alone
     assert metrics["best_baseline"]["name"].startswith("earlier stages alone")
     assert metrics["aural"]["lsd"] < metrics["best_baseline"]["lsd"] < metrics["input"]["lsd"]
