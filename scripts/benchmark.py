@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -50,17 +51,24 @@ def noisy_speech(seconds: float) -> np.ndarray:
     return (0.5 * mix / np.max(np.abs(mix))).astype(np.float32)
 
 
+def warm_up(call: Callable[[], object]) -> None:
+    """Run ``call`` past the stages' eager first calls and their graph tracing, so that what
+    is timed next is the steady state."""
+    from aural.stages.spectral import EAGER_CALLS
+
+    for _ in range(EAGER_CALLS + 1):
+        call()
+
+
 def speed(seconds: float) -> dict[str, float]:
     """Real-time factor of each system on ``seconds`` of 48 kHz mono audio, after start-up
     (the memo measures a start from the shell)."""
     from aural.baselines import BASELINES
     from aural.stages.noise_reduction import NoiseReduction
-    from aural.stages.spectral import EAGER_CALLS
 
     audio = noisy_speech(seconds)
     stage = NoiseReduction.load()
-    for _ in range(EAGER_CALLS + 1):  # warm-up: the eager calls, then graph tracing
-        stage.process(audio[np.newaxis, : RATE], RATE)
+    warm_up(lambda: stage.process(audio[np.newaxis, : RATE], RATE))
     systems = {"input (unprocessed)": lambda x: x, **{k: (lambda f: lambda x: f(x, RATE))(f)
                                                        for k, f in BASELINES.items()},
                "AURAL noise_reduction": lambda x: stage.process(x[np.newaxis], RATE)[0]}
@@ -142,12 +150,10 @@ def regenerate_speed(seconds: float) -> dict[str, float]:
     """Real-time factor of the whole chain and of the chains a user could use instead."""
     from aural.baselines.chains import available_chains
     from aural.regenerate import RegenerateSettings, Regenerator
-    from aural.stages.spectral import EAGER_CALLS
 
     audio = noisy_speech(seconds)[np.newaxis]
     regenerator = Regenerator(RegenerateSettings(content="speech"))
-    for _ in range(EAGER_CALLS + 1):  # warm-up: the eager calls, then graph tracing
-        regenerator.process(audio[:, :RATE], RATE)
+    warm_up(lambda: regenerator.process(audio[:, :RATE], RATE))
     chain = [stage.name for stage in regenerator.plan(audio, RATE).stages]  # what runs
     systems = {f"AURAL regenerate ({', '.join(chain)})": lambda x: regenerator.process(x, RATE)}
     systems.update({name: (lambda c: lambda x: c(x, RATE, -16.0, -1.0))(chain)
