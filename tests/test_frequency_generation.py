@@ -52,6 +52,26 @@ def test_untrained_generator_is_the_identity(stage):
     np.testing.assert_allclose(out, signal, atol=1e-4)
 
 
+def test_pesq_selection_is_a_switch_and_the_identity_gains_nothing():
+    """``validation_metric="pesq_wb"`` scores weights by PESQ-wb gain: the untrained
+    generator (the identity) gains nothing on a dull copy of a voice-like signal."""
+    from aural.dsp.filters import apply_sos, butter_lowpass
+    from aural.errors import AuralError
+    from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
+
+    picky = FrequencyGeneration(FrequencyGenerationConfig(network=TINY,
+                                                          validation_metric="pesq_wb"))
+    assert "PESQ" in picky.score_name
+    _trainer(picky)
+    t = np.arange(2 * RATE) / RATE
+    bright = sum(0.2 / k * np.sin(2 * np.pi * 140 * k * t) for k in range(1, 30))
+    bright = (bright * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    dull = apply_sos(bright, butter_lowpass(3000, RATE)).astype(np.float32)
+    assert abs(picky.validation_score([TrainingPair(dull, bright)])) < 0.02
+    with pytest.raises(AuralError, match="validation_metric"):
+        FrequencyGeneration(FrequencyGenerationConfig(network=TINY, validation_metric="stoi"))
+
+
 def test_a_few_gan_steps_move_both_losses(stage):
     trainer = _trainer(stage)
     x, y = _batch(stage, 1)

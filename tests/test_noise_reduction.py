@@ -19,6 +19,22 @@ def test_shipped_model_improves_si_sdr_on_held_out_audio(noise_reduction, held_o
     assert after - before > 6.0, (before, after)
 
 
+def test_pesq_validation_score_is_the_models_pesq_gain(noise_reduction, held_out_speech,
+                                                       held_out_noise):
+    """The validation score that picks weights by PESQ-wb: positive for the shipped model
+    on a noisy held-out sentence, and clean pairs (nothing to gain) are left out."""
+    from aural.metrics import pesq_wb
+    from aural.stages.base import TrainingPair
+
+    clean = held_out_speech.astype(np.float32)
+    noisy = (clean + scale_to_snr(clean, held_out_noise[: len(clean)], 5.0)).astype(np.float32)
+    gain = noise_reduction.pesq_wb_gain([TrainingPair(noisy, clean), TrainingPair(clean, clean)])
+    enhanced = noise_reduction.run_channel(noisy)["audio"]
+    expected = pesq_wb(clean, enhanced, RATE) - pesq_wb(clean, noisy, RATE)
+    assert gain == pytest.approx(expected, abs=1e-6) and gain > 0.3
+    assert np.isnan(noise_reduction.pesq_wb_gain([TrainingPair(clean, clean)]))
+
+
 def test_sidecar_records_evaluation_metrics(noise_reduction):
     sidecar = noise_reduction.sidecar
     assert sidecar["stage"] == "noise_reduction" and sidecar["sample_rate"] == RATE

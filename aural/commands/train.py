@@ -93,8 +93,10 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
     (dereverberation) and validation_metric=pesq_wb; frequency_generation has
     adversarial_weight=1 (the GAN; its default 0 is the no-GAN generator),
     phone_damage=null (band-limited pairs instead of the phone simulator's),
-    chain_by_content=false (every pair through every earlier stage, even music), and
-    pause_probability=0.3 (pauses of digital silence in that share of pairs).
+    chain_by_content=false (every pair through every earlier stage, even music),
+    pause_probability=0.3 (pauses of digital silence in that share of pairs) and
+    validation_metric=pesq_wb (keeps the weights with the best validation PESQ-wb
+    gain instead of the best LSD reduction).
     Where making examples costs more than training on them, example_echo=3 uses each
     about three times (data echoing; echo_buffer examples are kept).
     """

@@ -207,6 +207,22 @@ class Stage(ABC):
             gains.append(si_sdr_db(pair.target, estimate) - si_sdr_db(pair.target, pair.degraded))
         return float(np.mean(gains)) if gains else float("nan")
 
+    def pesq_wb_gain(self, pairs: list[TrainingPair]) -> float:
+        """Mean PESQ-wb improvement of the first output over the input on ``pairs`` (pairs
+        whose input is their target, and those PESQ cannot score, left out): a validation
+        score for stages that select their weights by it."""
+        from aural.metrics import pesq_wb
+
+        rate, gains = self.config.sample_rate, []
+        for pair in pairs:
+            if np.array_equal(pair.degraded, pair.target):
+                continue
+            estimate = self.run_channel(pair.degraded)[self.outputs[0]]
+            gain = pesq_wb(pair.target, estimate, rate) - pesq_wb(pair.target, pair.degraded, rate)
+            if np.isfinite(gain):
+                gains.append(gain)
+        return float(np.mean(gains)) if gains else float("nan")
+
     def augmented(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Clean material after the configured stretch and shift (:mod:`aural.data.augment`);
         unchanged, with no random draw, when both ranges are 0."""

@@ -154,6 +154,7 @@ class FrequencyGenerationConfig(FrequencyExpansionConfig):
     chain_by_content: bool = True            # pairs skip what regenerate skips (music, clean)
     pause_probability: float = 0.3           # pairs with a span of digital silence (a pause)
     loss_within_bandwidth: bool = True       # no loss above a target's own bandwidth
+    validation_metric: str = "lsd"           # what picks the kept weights: "lsd" or "pesq_wb"
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 32, 48, 64], "bottleneck_units": 128, "dilations": [1, 2, 4, 8]})
 
@@ -171,6 +172,14 @@ class FrequencyGeneration(FrequencyExpansion):
     transfer_skip = ("head",)   # frequency_expansion's head predicts power, ours gains
 
     config: FrequencyGenerationConfig
+
+    def __init__(self, config: FrequencyGenerationConfig | None = None, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        metric = self.config.validation_metric
+        if metric not in ("lsd", "pesq_wb"):
+            raise AuralError(f"validation_metric must be lsd or pesq_wb, not {metric!r}")
+        if metric == "pesq_wb":
+            self.score_name = "val PESQ-wb improvement"
 
     # ---- data: clean full band against the earlier stages' output -----------------------------
     @cached_property
@@ -442,8 +451,12 @@ class FrequencyGeneration(FrequencyExpansion):
         return scores
 
     def validation_score(self, pairs: list[TrainingPair]) -> float:
-        """Mean LSD reduction (dB) against the earlier stages' output."""
+        """Mean LSD reduction (dB) against the earlier stages' output or, with
+        ``validation_metric="pesq_wb"``, mean PESQ-wb improvement."""
         from aural.metrics import log_spectral_distance
+
+        if self.config.validation_metric == "pesq_wb":
+            return self.pesq_wb_gain(pairs)
 
         rate, gains = self.config.sample_rate, []
         for pair in pairs:

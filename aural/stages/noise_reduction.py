@@ -270,17 +270,7 @@ class NoiseReduction(SpectralStage):
         with ``validation_metric="pesq_wb"``, in PESQ-wb."""
         if self.config.validation_metric == "si_sdr":
             return super().validation_score(pairs)
-        from aural.metrics import pesq_wb
-
-        rate, gains = self.config.sample_rate, []
-        for pair in pairs:
-            if np.array_equal(pair.degraded, pair.target):
-                continue
-            estimate = self.run_channel(pair.degraded)["audio"]
-            gain = pesq_wb(pair.target, estimate, rate) - pesq_wb(pair.target, pair.degraded, rate)
-            if np.isfinite(gain):
-                gains.append(gain)
-        return float(np.mean(gains)) if gains else float("nan")
+        return self.pesq_wb_gain(pairs)
 
     # ---- network and loss ------------------------------------------------------------------
     def build_model(self) -> Any:
