@@ -55,7 +55,7 @@ class GanTrainer(keras.Model):
     def __init__(self, generator: keras.Model, *, pool: np.ndarray, expand: np.ndarray,
                  max_gain_db: float, adversarial_weight: float = 1.0,
                  feature_weight: float = 2.0, reconstruction_weight: float = 45.0,
-                 **kwargs: Any) -> None:
+                 overshoot_weight: float = 1.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.generator = generator
         n_bands = pool.shape[0]
@@ -68,6 +68,7 @@ class GanTrainer(keras.Model):
         self.adversarial_weight = float(adversarial_weight)
         self.feature_weight = float(feature_weight)
         self.reconstruction_weight = float(reconstruction_weight)
+        self.overshoot_weight = float(overshoot_weight)
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for name in ("loss", "g_loss", "d_loss", "adversarial")}
         self.built = True   # its parts are functional models, built already
@@ -118,7 +119,10 @@ class GanTrainer(keras.Model):
     def _reconstruction(self, fake: Any, real: Any) -> Any:
         # Bands that are silent in both carry no timbre to learn.
         audible = ops.cast(ops.maximum(fake, real) > -0.75, "float32")
-        return ops.sum(ops.abs(fake - real) * audible) / (ops.sum(audible) + 1.0)
+        # PESQ punishes added energy more than missing energy; overshoot_weight > 1 does too.
+        over = ops.cast(fake > real, "float32")
+        weight = audible * (1.0 + (self.overshoot_weight - 1.0) * over)
+        return ops.sum(ops.abs(fake - real) * weight) / (ops.sum(audible) + 1.0)
 
     def _generator_loss(self, fake: Any, real: Any) -> tuple[Any, Any, Any]:
         adversarial, matching = 0.0, 0.0

@@ -155,6 +155,7 @@ class FrequencyGenerationConfig(FrequencyExpansionConfig):
     pause_probability: float = 0.3           # pairs with a span of digital silence (a pause)
     loss_within_bandwidth: bool = True       # no loss above a target's own bandwidth
     validation_metric: str = "lsd"           # what picks the kept weights: "lsd" or "pesq_wb"
+    overshoot_weight: float = 1.0            # loss weight of bands made louder than the target
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 32, 48, 64], "bottleneck_units": 128, "dilations": [1, 2, 4, 8]})
 
@@ -339,7 +340,8 @@ class FrequencyGeneration(FrequencyExpansion):
         trainer = GanTrainer(self.build_model(), pool=self.bands.pool, expand=self.bands.expand,
                              max_gain_db=c.max_gain_db, adversarial_weight=c.adversarial_weight,
                              feature_weight=c.feature_weight,
-                             reconstruction_weight=c.reconstruction_weight)
+                             reconstruction_weight=c.reconstruction_weight,
+                             overshoot_weight=c.overshoot_weight)
         trainer.compile_pair(c.learning_rate)
         return trainer
 
