@@ -96,7 +96,8 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
     chain_by_content=false (every pair through every earlier stage, even music),
     pause_probability=0.3 (pauses of digital silence in that share of pairs) and
     validation_metric=pesq_wb (keeps the weights with the best validation PESQ-wb
-    gain instead of the best LSD reduction).
+    gain instead of the best LSD reduction) and overshoot_weight=2 (bands made louder
+    than the target cost twice as much in the loss).
     Where making examples costs more than training on them, example_echo=3 uses each
     about three times (data echoing; echo_buffer examples are kept).
     """
