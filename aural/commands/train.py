@@ -94,7 +94,7 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
     adversarial_weight=1 (the GAN; its default 0 is the no-GAN generator),
     phone_damage=null (band-limited pairs instead of the phone simulator's),
     chain_by_content=false (every pair through every earlier stage, even music),
-    pause_probability=0.3 (pauses of digital silence in that share of pairs) and
+    pause_probability=0.3 (pauses of digital silence in that share of pairs),
     validation_metric=pesq_wb (keeps the weights with the best validation PESQ-wb
     gain instead of the best LSD reduction) and overshoot_weight=2 (bands made louder
     than the target cost twice as much in the loss).

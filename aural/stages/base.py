@@ -207,6 +207,16 @@ class Stage(ABC):
             gains.append(si_sdr_db(pair.target, estimate) - si_sdr_db(pair.target, pair.degraded))
         return float(np.mean(gains)) if gains else float("nan")
 
+    def choose_validation_metric(self, metric: str, score_names: dict[str, str]) -> None:
+        """Select the validation score by ``metric``, one of ``score_names`` (metric -> what
+        the training log calls the score); anything else is a clear error."""
+        if metric not in score_names:
+            from aural.errors import AuralError
+
+            raise AuralError(f"validation_metric must be {' or '.join(score_names)}, "
+                             f"not {metric!r}")
+        self.score_name = score_names[metric]
+
     def pesq_wb_gain(self, pairs: list[TrainingPair]) -> float:
         """Mean PESQ-wb improvement of the first output over the input on ``pairs`` (pairs
         whose input is their target, and those PESQ cannot score, left out): a validation

@@ -176,11 +176,8 @@ class FrequencyGeneration(FrequencyExpansion):
 
     def __init__(self, config: FrequencyGenerationConfig | None = None, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        metric = self.config.validation_metric
-        if metric not in ("lsd", "pesq_wb"):
-            raise AuralError(f"validation_metric must be lsd or pesq_wb, not {metric!r}")
-        if metric == "pesq_wb":
-            self.score_name = "val PESQ-wb improvement"
+        self.choose_validation_metric(self.config.validation_metric, {
+            "lsd": self.score_name, "pesq_wb": "val PESQ-wb improvement"})
 
     # ---- data: clean full band against the earlier stages' output -----------------------------
     @cached_property

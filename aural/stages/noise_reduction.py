@@ -119,13 +119,8 @@ class NoiseReduction(SpectralStage):
 
     def __init__(self, config: NoiseReductionConfig | None = None, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        metric = self.config.validation_metric
-        if metric not in ("si_sdr", "pesq_wb"):
-            from aural.errors import AuralError
-
-            raise AuralError(f"validation_metric must be si_sdr or pesq_wb, not {metric!r}")
-        if metric == "pesq_wb":
-            self.score_name = "val PESQ-wb improvement"
+        self.choose_validation_metric(self.config.validation_metric, {
+            "si_sdr": self.score_name, "pesq_wb": "val PESQ-wb improvement"})
 
     # ---- data ---------------------------------------------------------------------------
     def load_training_pool(self, split: str) -> SpeechNoisePool:
