@@ -328,12 +328,15 @@ def _initial_weights(stage: Stage, log: Callable[[str], None]) -> None:
     # "shipped": this stage's own model; a stage name: that stage's shipped model.
     named = stage.name if source == "shipped" else source if source in STAGES else None
     path = default_model_path(named) if named else Path(source)
-    donor, _ = load_model(path)
+    donor, sidecar = load_model(path)
     donor_layers = {layer.name: layer for layer in donor.layers}
+    # A layer that means something else in another stage's model is left out; from this
+    # stage's own model (a fine-tune) every layer carries over.
+    skip = () if sidecar.get("stage") == stage.name else stage.transfer_skip
     copied = 0
     for layer in stage.model.layers:
         other = donor_layers.get(layer.name)
-        if other is None or not layer.weights or layer.name in stage.transfer_skip:
+        if other is None or not layer.weights or layer.name in skip:
             continue
         mine, theirs = layer.get_weights(), other.get_weights()
         if len(mine) == len(theirs) and all(a.shape == b.shape for a, b in zip(mine, theirs)):

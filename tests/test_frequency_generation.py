@@ -457,3 +457,25 @@ def test_a_pause_is_silent_in_the_target_and_filled_by_the_phone_noise():
     pause = np.flatnonzero(pair.target == 0.0)
     assert len(pause) >= int(0.3 * RATE)
     assert np.sqrt(np.mean(pair.degraded[pause] ** 2)) > 1e-5   # the noise is there (~-85 dB)
+
+
+def test_a_fine_tune_starts_from_the_whole_shipped_generator():
+    """From its own shipped model every layer carries over (the fine-tune starts where the
+    shipped generator is); from frequency_expansion the head is left out (it predicts
+    power there, gains here), so the generator starts as the identity."""
+    from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
+    from aural.training import _initial_weights
+
+    rng = np.random.default_rng(5)
+    signal = (0.1 * rng.standard_normal(RATE)).astype(np.float32)
+    shipped = FrequencyGeneration.load()
+    shipped_out = shipped.run_channel(signal)["audio"]
+    for source, expected in (("shipped", shipped_out), ("frequency_expansion", signal)):
+        stage = FrequencyGeneration(FrequencyGenerationConfig(
+            init_from=source, inference_min_hz=shipped.config.inference_min_hz,
+            inference_gain_scale=shipped.config.inference_gain_scale))
+        stage.model = stage.build_model()
+        messages = []
+        _initial_weights(stage, messages.append)
+        np.testing.assert_allclose(stage.run_channel(signal)["audio"], expected, atol=1e-4)
+    assert not np.allclose(shipped_out, signal, atol=1e-3)   # the shipped one does change it
