@@ -116,22 +116,45 @@ def _train_command(run_dir: Path, output: Path, *extra: str) -> list[str]:
             "--set=max_epochs=3", *settings, *extra]
 
 
+def _training_at_step_3(run_dir: Path, output: Path, **streams) -> subprocess.Popen:
+    """A tiny training run, returned once its checkpoint state says step 3."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(_train_command(run_dir, output), env=env, **streams)
+    state_file = run_dir / "state.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if state_file.exists() and json.loads(state_file.read_text())["step"] >= 3:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "training ended before it could be stopped"
+    return process
+
+
+@pytest.mark.slow
+def test_a_terminated_training_ends_at_once_with_one_line(tmp_path):
+    """SIGTERM mid-training: exit 130 with "error: interrupted" within seconds (a normal
+    interpreter exit could hang for good in TensorFlow's tf.data teardown), no model file."""
+    output = tmp_path / "model.h5"
+    process = _training_at_step_3(tmp_path / "run", output, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE)
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("the terminated training did not exit within 60 s")
+    assert process.returncode == 130
+    assert process.stderr.read().decode().strip().endswith("error: interrupted")
+    assert not output.exists() and not output.with_suffix(".json").exists()
+
+
 @pytest.mark.slow
 def test_resume_after_kill_9(tmp_path):
     run_dir, output = tmp_path / "run", tmp_path / "model.h5"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    process = subprocess.Popen(_train_command(run_dir, output), env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state_file = run_dir / "state.json"
-    deadline = time.monotonic() + 120
-    step = 0
-    while time.monotonic() < deadline and process.poll() is None:
-        if state_file.exists():
-            step = json.loads(state_file.read_text())["step"]
-            if step >= 3:
-                break
-        time.sleep(0.2)
-    assert process.poll() is None, "training ended before it could be killed"
+    process = _training_at_step_3(run_dir, output, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     killed = json.loads(state_file.read_text())

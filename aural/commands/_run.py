@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 import click
 
@@ -24,8 +25,7 @@ def run_script(command: click.Command, argv: list[str] | None = None, *,
     try:
         status = command.main(args=argv, prog_name=name, standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("error: interrupted", err=True)
-        sys.exit(130)
+        _exit_interrupted()
     except click.UsageError as exc:
         # One line, like every other error, naming the option; status 2 as click uses.
         where = f" (see {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
@@ -38,14 +38,12 @@ def run_script(command: click.Command, argv: list[str] | None = None, *,
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        click.echo("error: interrupted", err=True)
-        sys.exit(130)
+        _exit_interrupted()
     except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback for users
         if termination.received():
             # The signal's KeyboardInterrupt surfaced through native code (TensorFlow's
             # pybind11) as another exception: it is still an interruption.
-            click.echo("error: interrupted", err=True)
-            sys.exit(130)
+            _exit_interrupted()
         if os.environ.get("AURAL_DEBUG"):
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
@@ -54,3 +52,15 @@ def run_script(command: click.Command, argv: list[str] | None = None, *,
     if isinstance(status, int) and status:
         sys.exit(status)
 
+
+
+def _exit_interrupted() -> NoReturn:
+    """Say so and end the process with status 130 at once. Every temporary file is gone by
+    now (the interruption unwound through their clean-ups); a normal interpreter exit can
+    hang for good in TensorFlow's tf.data teardown (seen after SIGTERM during
+    frequency_generation's training: a prefetch iterator's destructor waiting on its
+    thread)."""
+    click.echo("error: interrupted", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
