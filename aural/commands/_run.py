@@ -53,7 +53,6 @@ def run_script(command: click.Command, argv: list[str] | None = None, *,
         sys.exit(status)
 
 
-
 def _exit_interrupted() -> NoReturn:
     """Say so and end the process with status 130 at once. Every temporary file is gone by
     now (the interruption unwound through their clean-ups); a normal interpreter exit can
