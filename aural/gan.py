@@ -55,7 +55,8 @@ class GanTrainer(keras.Model):
     def __init__(self, generator: keras.Model, *, pool: np.ndarray, expand: np.ndarray,
                  max_gain_db: float, adversarial_weight: float = 1.0,
                  feature_weight: float = 2.0, reconstruction_weight: float = 45.0,
-                 overshoot_weight: float = 1.0, **kwargs: Any) -> None:
+                 overshoot_weight: float = 1.0, loudness_weight: float = 0.0,
+                 loudness_bands: np.ndarray | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.generator = generator
         n_bands = pool.shape[0]
@@ -69,6 +70,10 @@ class GanTrainer(keras.Model):
         self.feature_weight = float(feature_weight)
         self.reconstruction_weight = float(reconstruction_weight)
         self.overshoot_weight = float(overshoot_weight)
+        self.loudness_weight = float(loudness_weight)
+        in_view = np.ones(n_bands) if loudness_bands is None else np.asarray(loudness_bands)
+        self._loudness_view = ops.convert_to_tensor(
+            in_view.astype(np.float32).reshape(1, 1, n_bands, 1))
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for name in ("loss", "g_loss", "d_loss", "adversarial")}
         self.built = True   # its parts are functional models, built already
@@ -122,7 +127,20 @@ class GanTrainer(keras.Model):
         # PESQ punishes added energy more than missing energy; overshoot_weight > 1 does too.
         over = ops.cast(fake > real, "float32")
         weight = audible * (1.0 + (self.overshoot_weight - 1.0) * over)
-        return ops.sum(ops.abs(fake - real) * weight) / (ops.sum(audible) + 1.0)
+        loss = ops.sum(ops.abs(fake - real) * weight) / (ops.sum(audible) + 1.0)
+        if self.loudness_weight > 0.0:
+            loss += self.loudness_weight * self._loudness_error(fake, real, weight)
+        return loss
+
+    def _loudness_error(self, fake: Any, real: Any, weight: Any) -> Any:
+        """L1 of Zwicker loudness (band power ** 0.23, as PESQ's model compresses it) in
+        the bands PESQ-wb hears: loud bands count, quiet ones hardly, unlike log power."""
+        def loudness(features: Any) -> Any:   # features are (dB + 60) / 20
+            return ops.power(10.0, 0.023 * (20.0 * features - 60.0))
+
+        weight = weight * self._loudness_view
+        return (ops.sum(ops.abs(loudness(fake) - loudness(real)) * weight)
+                / (ops.sum(ops.cast(weight > 0, "float32")) + 1.0))
 
     def _generator_loss(self, fake: Any, real: Any) -> tuple[Any, Any, Any]:
         adversarial, matching = 0.0, 0.0

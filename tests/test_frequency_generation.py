@@ -86,6 +86,30 @@ def test_overshoot_weight_makes_louder_than_the_target_cost_more():
         assert louder == pytest.approx(ratio * quieter, rel=1e-5) and quieter > 0.09
 
 
+def test_loudness_weight_counts_loud_bands_that_pesq_hears():
+    """``loudness_weight``: the same 1 dB error costs more in a loud band than in a quiet
+    one (log power counts both alike), and nothing extra above 8 kHz, which PESQ-wb
+    never hears; 0 leaves the log L1 as it was."""
+    from aural.stages.frequency_generation import FrequencyGeneration, FrequencyGenerationConfig
+
+    def extra_cost(band: int, level: float) -> float:
+        """What loudness_weight 4 adds to a 1 dB overshoot of one band at ``level``."""
+        real = np.full((1, 4, 64, 1), level, np.float32)
+        fake = real.copy()
+        fake[..., band, :] += 0.05   # 1 dB on the (dB + 60) / 20 scale
+        costs = [float(FrequencyGeneration(FrequencyGenerationConfig(
+            network=TINY, loudness_weight=w)).training_model()._reconstruction(fake, real))
+            for w in (0.0, 4.0)]
+        return costs[1] - costs[0]
+
+    stage = FrequencyGeneration(FrequencyGenerationConfig(network=TINY))
+    low, high = int(np.argmax(stage.bands.centres_hz > 1000)), len(stage.bands.centres_hz) - 1
+    assert stage.bands.centres_hz[high] > 8000
+    loud, quiet = extra_cost(low, 2.5), extra_cost(low, 1.0)   # -10 dB and -40 dB bands
+    assert loud > 3 * quiet > 0
+    assert extra_cost(high, 2.5) == pytest.approx(0.0, abs=1e-7)
+
+
 def test_a_few_gan_steps_move_both_losses(stage):
     trainer = _trainer(stage)
     x, y = _batch(stage, 1)

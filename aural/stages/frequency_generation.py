@@ -29,6 +29,7 @@ import zlib
 import numpy as np
 
 from aural.errors import AuralError
+from aural.metrics import PESQ_WB_RATE
 from aural.stages.base import TrainingPair
 from aural.stages.frequency_expansion import (FrequencyExpansion, FrequencyExpansionConfig,
                                               FullBandPool)
@@ -156,6 +157,7 @@ class FrequencyGenerationConfig(FrequencyExpansionConfig):
     loss_within_bandwidth: bool = True       # no loss above a target's own bandwidth
     validation_metric: str = "lsd"           # what picks the kept weights: "lsd" or "pesq_wb"
     overshoot_weight: float = 1.0            # loss weight of bands made louder than the target
+    loudness_weight: float = 0.0             # + L1 of loudness in the bands PESQ-wb hears
     network: dict[str, Any] = field(default_factory=lambda: {
         "channels": [16, 32, 48, 64], "bottleneck_units": 128, "dilations": [1, 2, 4, 8]})
 
@@ -338,7 +340,9 @@ class FrequencyGeneration(FrequencyExpansion):
                              max_gain_db=c.max_gain_db, adversarial_weight=c.adversarial_weight,
                              feature_weight=c.feature_weight,
                              reconstruction_weight=c.reconstruction_weight,
-                             overshoot_weight=c.overshoot_weight)
+                             overshoot_weight=c.overshoot_weight,
+                             loudness_weight=c.loudness_weight,
+                             loudness_bands=self.bands.centres_hz < PESQ_WB_RATE / 2)
         trainer.compile_pair(c.learning_rate)
         return trainer
 
