@@ -248,20 +248,24 @@ def _train(stage: Stage, run_dir: Path, resume: bool, progress: bool,
         checkpoints.restore(model, state)
         log(f"resumed at step {state['step']} (epoch {state['epoch']}, "
             f"{state['elapsed_seconds'] / 60:.1f} min trained)")
-    else:
-        _initial_weights(stage, log)
-    if state is None:
+    fresh = state is None
+    fine_tune = fresh and _initial_weights(stage, log)
+    if fresh:
         state = {"step": 0, "epoch": 0, "elapsed_seconds": 0.0, "best_val_loss": None,
                  "epochs_since_best": 0, "history": []}
-        if config.init_from:
-            # Where fine-tuning starts from, so its gain on the user's material is visible.
-            state["initial_score"] = stage.validation_score(val_pairs)
-            log(f"before training: {stage.score_name} {state['initial_score']:+.3f}")
     write_json_atomic(checkpoints.write_dir / "config.json",
                       {"stage": stage.name, "config": config.to_dict()})
 
     monitor = _Monitor(stage, checkpoints, state, (val_x, val_y, val_pairs),
                        progress=progress, log=log, clock=distribution.agreed_seconds)
+    monitor.set_model(model)
+    if fresh and config.init_from:
+        # Where fine-tuning starts from, so its gain on the user's material is visible.
+        val_loss, state["initial_score"] = monitor.measure()
+        log(f"before training: {stage.score_name} {state['initial_score']:+.3f}")
+        if fine_tune:
+            # A fine-tune keeps the model it started from unless an epoch beats it.
+            monitor.keep_if_best(val_loss, state["initial_score"])
     gate = DataGate()
     dataset = distribution.shard(_dataset(stage, train, config.seed, state["step"],
                                           distribution.seed_key(), gate))
@@ -272,6 +276,8 @@ def _train(stage: Stage, run_dir: Path, resume: bool, progress: bool,
         gate.close()
     monitor.close()
     distribution.finished(model)
+    if state.get("best_epoch") == 0:
+        log("no epoch beat the model training started from: that model is kept")
     best = run_dir / "best.weights.h5"
     if best.exists():
         model.load_weights(str(best))
@@ -282,6 +288,7 @@ def _train(stage: Stage, run_dir: Path, resume: bool, progress: bool,
         "best_val_loss": state["best_val_loss"],
         "selected_by": stage.score_name if stage.selection_metric == "score" else "val_loss",
         "best_validation_score": state.get("best_score"),
+        "best_epoch": state.get("best_epoch"),
         "initial_validation_score": state.get("initial_score"),
         "history": state["history"],
         "batch_size": config.batch_size,
@@ -314,15 +321,16 @@ def _materials(stage: Stage, train_pool: Any, val_pool: Any,
     return Material(train_pool, train_pairs), Material(val_pool, val_pairs), user.files
 
 
-def _initial_weights(stage: Stage, log: Callable[[str], None]) -> None:
+def _initial_weights(stage: Stage, log: Callable[[str], None]) -> bool:
     """Start from another model's weights (``init_from``: a model file, "shipped", or another
     stage's name for its shipped model):
-    every layer whose name and weight shapes match is copied (transfer learning)."""
+    every layer whose name and weight shapes match is copied (transfer learning).
+    True when the donor is a model of this stage (a fine-tune)."""
     from aural.modelfile import default_model_path, load_model
 
     source = stage.config.init_from
     if not source:
-        return
+        return False
     from aural.stages import STAGES
 
     # "shipped": this stage's own model; a stage name: that stage's shipped model.
@@ -346,6 +354,7 @@ def _initial_weights(stage: Stage, log: Callable[[str], None]) -> None:
         f"from {path}")
     if copied == 0:
         raise AuralError("no layer of that model fits this stage's network", path=path)
+    return not skip
 
 
 class _Monitor(keras.callbacks.Callback):
@@ -404,28 +413,34 @@ class _Monitor(keras.callbacks.Callback):
         self.checkpoints.save(self.model, self.state)
         self.last_checkpoint = self.now
 
+    def measure(self) -> tuple[float, float]:
+        """The model's validation loss and the stage's validation score."""
+        val_loss = float(self.model.evaluate(self.val_x, self.val_y, verbose=0, return_dict=True,
+                                             batch_size=self.config.batch_size)["loss"])
+        return val_loss, self.stage.validation_score(self.val_pairs)
+
+    def keep_if_best(self, val_loss: float, improvement: float) -> bool:
+        """Save the weights as the run's best when they beat the best so far: by the stage's
+        own measure of what the waveform gains, or by the validation loss."""
+        score = improvement if self.stage.selection_metric == "score" else -val_loss
+        best = self.state.get("best_score")
+        if not (best is None or (np.isfinite(score) and score > best)):
+            self.state["epochs_since_best"] += 1
+            return False
+        self.state.update(best_score=float(score), best_val_loss=val_loss,
+                          best_epoch=self.state["epoch"], epochs_since_best=0)
+        with atomic_file(self.checkpoints.write_dir / "best.weights.h5",
+                         suffix=".weights.h5") as temp:
+            self.model.save_weights(str(temp))
+        return True
+
     def on_epoch_end(self, epoch, logs=None):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        val_loss = float(self.model.evaluate(self.val_x, self.val_y, verbose=0, return_dict=True,
-                                             batch_size=self.config.batch_size)["loss"])
-        improvement = self.stage.validation_score(self.val_pairs)
-        # The kept model is the one with the best validation score: the stage's own measure
-        # of what the waveform gains, or the validation loss.
-        score = improvement if self.stage.selection_metric == "score" else -val_loss
-        best = self.state.get("best_score")
-        improved = best is None or (np.isfinite(score) and score > best)
-        if improved:
-            self.state["best_score"] = float(score)
-            self.state["best_val_loss"] = val_loss
-            self.state["epochs_since_best"] = 0
-            with atomic_file(self.checkpoints.write_dir / "best.weights.h5",
-                             suffix=".weights.h5") as temp:
-                self.model.save_weights(str(temp))
-        else:
-            self.state["epochs_since_best"] += 1
+        val_loss, improvement = self.measure()
         self.state["epoch"] = epoch + 1
+        improved = self.keep_if_best(val_loss, improvement)
         self._tick()
         entry = {"epoch": epoch + 1, "step": self.state["step"],
                  "loss": round(float(logs.get("loss", float("nan"))), 5),

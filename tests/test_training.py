@@ -109,6 +109,30 @@ def test_training_run_validates_checkpoints_and_keeps_the_best(tmp_path):
     assert summary["selected_by"] == NoiseReduction.score_name
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("scores, kept_epoch", [((1.0, 0.5), 0), ((0.0, 0.5), 1)])
+def test_a_fine_tune_keeps_the_model_it_started_from_unless_an_epoch_beats_it(
+        tmp_path, scores, kept_epoch):
+    """Fine-tuning this stage's own model: the start is a candidate like every epoch (the
+    validation scores are set here, so the choice is the only thing under test)."""
+    from aural.modelfile import save_model
+    from aural.training import train_stage
+
+    config = NoiseReduction.config_class().with_overrides(max_epochs=1, **TINY, **TECHNIQUES_OFF)
+    donor = NoiseReduction(config)
+    donor.model = donor.build_model()
+    path = save_model(donor.model, tmp_path / "start.h5", {"stage": "noise_reduction"})
+    stage = NoiseReduction(config.with_overrides(init_from=str(path)))
+    told = iter(scores)
+    stage.validation_score = lambda pairs: next(told)
+    summary = train_stage(stage, tmp_path / "run", progress=False, log=lambda _: None)
+    assert summary["best_epoch"] == kept_epoch and summary["initial_validation_score"] == scores[0]
+    assert summary["best_validation_score"] == max(scores)
+    same = [np.array_equal(a, b) for a, b in zip(stage.model.get_weights(),
+                                                 donor.model.get_weights())]
+    assert all(same) if kept_epoch == 0 else not all(same)
+
+
 def _train_command(run_dir: Path, output: Path, *extra: str) -> list[str]:
     settings = [f"--set={key}={json.dumps(value)}" for key, value in TINY.items()]
     return [sys.executable, "-m", "aural", "train", "noise_reduction", "--run-dir", str(run_dir),
