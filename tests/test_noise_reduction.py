@@ -20,7 +20,7 @@ def test_shipped_model_improves_si_sdr_on_held_out_audio(noise_reduction, held_o
 
 
 def test_pesq_validation_score_is_the_models_pesq_gain(noise_reduction, held_out_speech,
-                                                       held_out_noise):
+                                                       held_out_noise, monkeypatch):
     """The validation score that picks weights by PESQ-wb: positive for the shipped model
     on a noisy held-out sentence, and clean pairs (nothing to gain) are left out."""
     from aural.metrics import pesq_wb
@@ -33,6 +33,14 @@ def test_pesq_validation_score_is_the_models_pesq_gain(noise_reduction, held_out
     expected = pesq_wb(clean, enhanced, RATE) - pesq_wb(clean, noisy, RATE)
     assert gain == pytest.approx(expected, abs=1e-6) and gain > 0.3
     assert np.isnan(noise_reduction.pesq_wb_gain([TrainingPair(clean, clean)]))
+    # Each epoch scores the same inputs again: their PESQ-wb is computed once.
+    import aural.metrics
+
+    calls = []
+    real = aural.metrics.pesq_wb
+    monkeypatch.setattr(aural.metrics, "pesq_wb", lambda *a: calls.append(1) or real(*a))
+    assert noise_reduction.pesq_wb_gain([TrainingPair(noisy, clean)]) == pytest.approx(gain)
+    assert len(calls) == 1
 
 
 def test_sidecar_records_evaluation_metrics(noise_reduction):
