@@ -340,7 +340,8 @@ def _initial_weights(stage: Stage, log: Callable[[str], None]) -> bool:
     donor_layers = {layer.name: layer for layer in donor.layers}
     # A layer that means something else in another stage's model is left out; from this
     # stage's own model (a fine-tune) every layer carries over.
-    skip = () if sidecar.get("stage") == stage.name else stage.transfer_skip
+    own_model = sidecar.get("stage") == stage.name
+    skip = () if own_model else stage.transfer_skip
     copied = 0
     for layer in stage.model.layers:
         other = donor_layers.get(layer.name)
@@ -354,7 +355,7 @@ def _initial_weights(stage: Stage, log: Callable[[str], None]) -> bool:
         f"from {path}")
     if copied == 0:
         raise AuralError("no layer of that model fits this stage's network", path=path)
-    return not skip
+    return own_model
 
 
 class _Monitor(keras.callbacks.Callback):

@@ -108,7 +108,8 @@ def test_noise_reduction_starts_from_the_pretrained_weights(pretrained):
     fresh = stage.model.get_layer("enc0_conv").get_weights()[0]
     assert not np.allclose(fresh, donor.get_layer("enc0_conv").get_weights()[0])
     messages = []
-    _initial_weights(stage, messages.append)
+    # Another model's encoder is a start, not a fine-tune: it is no candidate to keep.
+    assert _initial_weights(stage, messages.append) is False
     weighted = [layer for layer in stage.model.layers if layer.weights]
     assert f"initialised {len(weighted)} of {len(weighted)} layers" in messages[0]
     for layer in weighted:
