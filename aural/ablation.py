@@ -78,8 +78,14 @@ def minutes_to_reach(history: list[dict[str, Any]], score: float | None) -> floa
 
 def kept_step(training: dict[str, Any]) -> int | None:
     """The step of the weights a run kept: the history entry with the best validation score
-    (a run keeps its best epoch, which may come before its last)."""
+    (a run keeps its best epoch, which may come before its last); 0 when a fine-tune kept
+    the model it started from. Sidecars without ``best_epoch`` (before 2026-12-05) are
+    matched by score."""
     best, history = training.get("best_validation_score"), training.get("history", [])
+    epoch = training.get("best_epoch")
+    if epoch is not None:
+        return 0 if epoch == 0 else next(
+            (int(e["step"]) for e in history if e.get("epoch") == epoch), None)
     scored = [e for e in history if e.get("val_score") is not None]
     if best is None or not scored:
         return None

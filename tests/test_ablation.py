@@ -78,10 +78,15 @@ def test_a_variant_measured_in_an_earlier_session_is_reused_without_its_model(tm
 def test_kept_step_is_the_best_validated_epoch():
     from aural.ablation import kept_step
 
-    history = [{"step": 200, "val_score": 1.8}, {"step": 400, "val_score": 0.475},
-               {"step": 600, "val_score": 0.807}]
+    history = [{"epoch": 1, "step": 200, "val_score": 1.8},
+               {"epoch": 2, "step": 400, "val_score": 0.475},
+               {"epoch": 3, "step": 600, "val_score": 0.807}]
     assert kept_step({"best_validation_score": 1.799975, "history": history}) == 200
     assert kept_step({"best_validation_score": None, "history": history}) is None
+    # Recorded by the run (a val_loss-selected run's best score is no val_score): its best
+    # epoch, or 0 for a fine-tune that kept the model it started from.
+    assert kept_step({"best_validation_score": -0.4, "best_epoch": 3, "history": history}) == 600
+    assert kept_step({"best_validation_score": 2.0, "best_epoch": 0, "history": history}) == 0
 
 
 def test_an_earlier_report_is_reused_only_if_it_holds_every_metric_reported_now(
