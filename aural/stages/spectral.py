@@ -189,7 +189,9 @@ class SpectralStage(Stage):
             return training_model
         import keras
 
-        return keras.Model(training_model.inputs, training_model.outputs[0],
+        # A single input as a tensor, not a one-item list, as the network is called with one.
+        inputs = training_model.inputs
+        return keras.Model(inputs[0] if len(inputs) == 1 else inputs, training_model.outputs[0],
                            name=training_model.name.removesuffix("_multitask"))
 
     def band_unet(self, *, output_activation: str = "sigmoid", n_inputs: int = 1,
