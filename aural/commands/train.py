@@ -63,7 +63,8 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
     Checkpoints are written every few minutes; after an interruption (even kill -9),
     run the same command with --resume. The kept weights (by the stage's validation
     score) are saved as .h5 with a JSON sidecar; run `aural evaluate STAGE` afterwards
-    to measure them and record the metrics in the sidecar.
+    to measure them and record the metrics in the sidecar. A fine-tune of the stage's
+    own model (--from-shipped) keeps the model it started from if no epoch beats it.
 
     \b
     Examples:
@@ -96,8 +97,9 @@ def command(stage: str, run_dir: Path | None, resume: bool, minutes: float | Non
     chain_by_content=false (every pair through every earlier stage, even music),
     pause_probability=0.3 (pauses of digital silence in that share of pairs),
     validation_metric=pesq_wb (keeps the weights with the best validation PESQ-wb
-    gain instead of the best LSD reduction) and overshoot_weight=2 (bands made louder
-    than the target cost twice as much in the loss).
+    gain instead of the best LSD reduction), overshoot_weight=2 (bands made louder
+    than the target cost twice as much in the loss) and loudness_weight=4 (an L1 of
+    band loudness under 8 kHz added to the loss).
     Where making examples costs more than training on them, example_echo=3 uses each
     about three times (data echoing; echo_buffer examples are kept).
     """
