@@ -21,7 +21,6 @@ which streams in overlapping blocks. Training lives in :mod:`aural.training`, ev
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import time
 from abc import ABC, abstractmethod
@@ -222,6 +221,7 @@ class Stage(ABC):
         """Mean PESQ-wb improvement of the first output over the input on ``pairs`` (pairs
         whose input is their target, and those PESQ cannot score, left out): a validation
         score for stages that select their weights by it."""
+        from aural.hashing import signals_key
         from aural.metrics import pesq_wb
 
         rate, gains = self.config.sample_rate, []
@@ -230,7 +230,7 @@ class Stage(ABC):
         for pair in pairs:
             if np.array_equal(pair.degraded, pair.target):
                 continue
-            key = hashlib.blake2b(pair.degraded.tobytes() + pair.target.tobytes()).digest()
+            key = signals_key(pair.degraded, pair.target)
             if key not in before:
                 before[key] = pesq_wb(pair.target, pair.degraded, rate)
             estimate = self.run_channel(pair.degraded)[self.outputs[0]]

@@ -23,7 +23,6 @@ from functools import cached_property
 from typing import Any
 
 import copy
-import hashlib
 import zlib
 
 import numpy as np
@@ -384,9 +383,10 @@ class FrequencyGeneration(FrequencyExpansion):
         """A test input through the earlier stages of :meth:`chain_for`. Kept per input: an
         evaluation asks for each item twice (the stage and the earlier-stages row) and a
         sweep once per value, and only this stage's settings change between those calls."""
+        from aural.hashing import signals_key
         from aural.regenerate import DEFAULT_BACKGROUND_DB, recording_conditions
 
-        key = (hashlib.sha1(np.ascontiguousarray(degraded).tobytes()).hexdigest(), rate,
+        key = (signals_key(degraded), rate,
                tuple(id(stage) for stage in self.earlier))
         if key not in self._earlier_outputs:
             conditions = recording_conditions(degraded, rate, "auto")
